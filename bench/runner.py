@@ -1,0 +1,151 @@
+"""Plan runs (validating every name and parameter before any training), then execute and record them.
+
+Planning resolves the task, the preset-matched hyper-parameters and the run key of every (task,
+architecture, seed) so that a typo fails in milliseconds with exit code 2 and nothing written.
+Execution records every run, failed ones too (with the error), so one broken architecture never
+stops the others or loses their records.
+"""
+from __future__ import annotations
+
+import itertools
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from bench.errors import ArchbenchError
+from bench.harness import ProgressFn, TrainConfig, run_one
+from bench.presets import count_parameters, resolve_hparams
+from bench.profiles import Profile
+from bench.records import RecordStore, make_record, run_key
+from bench.registry import build_architecture, get_task, get_task_entry
+from bench.task import Task
+
+
+@dataclass
+class PlannedRun:
+    """One fully resolved run: everything that goes into its key."""
+
+    task_name: str
+    task: Task
+    arch: str
+    arch_config: dict[str, Any]
+    preset: str | None
+    train: TrainConfig
+    seed: int
+    user_task_params: dict[str, Any] = field(default_factory=dict)
+    user_arch_params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return run_key(self.task_name, self.task.config(), self.arch, self.arch_config, self.train.to_dict(), self.seed)
+
+    @property
+    def label(self) -> str:
+        """Architecture plus whatever the user set, e.g. `transformer [codes=fixed]`."""
+        extras = {**self.user_task_params, **self.user_arch_params}
+        return self.arch + (" [" + ", ".join(f"{k}={v}" for k, v in extras.items()) + "]" if extras else "")
+
+
+def parse_assignments(items: Iterable[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`task.KEY=VALUE` / `arch.KEY=VALUE` strings -> grids of task and architecture overrides.
+
+    A key given more than once is a grid axis: `--set task.codes=stochastic --set task.codes=fixed`
+    runs both. Returns the cross product of the task axes and of the architecture axes.
+    """
+    axes: dict[str, dict[str, list[str]]] = {"task": {}, "arch": {}}
+    for item in items:
+        target, _, rest = item.partition(".")
+        key, eq, value = rest.partition("=")
+        if target not in axes or not key or not eq:
+            raise ArchbenchError(f"--set expects task.KEY=VALUE or arch.KEY=VALUE; got {item!r}")
+        axes[target].setdefault(key, []).append(value)
+
+    def grid(axis: dict[str, list[str]]) -> list[dict[str, Any]]:
+        keys = list(axis)
+        return [dict(zip(keys, combo)) for combo in itertools.product(*(axis[k] for k in keys))] or [{}]
+
+    return grid(axes["task"]), grid(axes["arch"])
+
+
+def plan(
+    task_name: str,
+    archs: list[str],
+    profile: Profile,
+    seeds: list[int] | None = None,
+    preset: str | None = None,
+    task_grid: list[dict[str, Any]] | None = None,
+    arch_grid: list[dict[str, Any]] | None = None,
+    train_overrides: dict[str, Any] | None = None,
+) -> list[PlannedRun]:
+    """Every run of (task settings x architectures x architecture settings x seeds), fully validated."""
+    preset = preset or profile.preset
+    runs: list[PlannedRun] = []
+    for task_params in task_grid or [{}]:
+        profile_params = {**getattr(get_task_entry(task_name).obj, "profile_params", {}).get(profile.name, {}),
+                          **profile.task_params(task_name)}
+        task = get_task(task_name, **{**profile_params, **task_params})
+        spec = task.spec()
+        train_fields = {**profile.train_overrides(task_name), **(train_overrides or {})}
+        unknown = set(train_fields) - set(TrainConfig.__dataclass_fields__)
+        if unknown:
+            raise ArchbenchError(f"unknown training setting(s) {', '.join(sorted(unknown))}; valid: {', '.join(TrainConfig.__dataclass_fields__)}")
+        train = TrainConfig(**train_fields)
+        for arch in archs:
+            for arch_params in arch_grid or [{}]:
+                overrides = {**profile.arch_overrides(task_name, arch), **arch_params}
+                hparams = resolve_hparams(arch, spec, preset, overrides)
+                count_parameters(arch, spec, hparams)  # builds once: the builder's own range checks run now
+                for seed in seeds if seeds is not None else profile.seeds:
+                    runs.append(PlannedRun(task_name, task, arch, hparams, preset, train, seed, task_params, arch_params))
+    return runs
+
+
+RunCallback = Callable[[PlannedRun, dict[str, Any], bool], None]  # (run, record, skipped)
+
+
+def execute(
+    runs: list[PlannedRun],
+    store: RecordStore,
+    force: bool = False,
+    command: str | None = None,
+    progress_for: Callable[[PlannedRun], ProgressFn | None] | None = None,
+    on_done: RunCallback | None = None,
+) -> list[dict[str, Any]]:
+    """Run what is not stored yet (everything with `force`); return the record of every planned run."""
+    latest = store.latest()
+    records = []
+    for run in runs:
+        key = run.key
+        stored = latest.get(key)
+        if stored is not None and stored.get("status") == "ok" and not force:
+            records.append(stored)
+            if on_done:
+                on_done(run, stored, True)
+            continue
+        record = execute_one(run, store, command, progress_for(run) if progress_for else None)
+        records.append(record)
+        if on_done:
+            on_done(run, record, False)
+    return records
+
+
+def execute_one(run: PlannedRun, store: RecordStore, command: str | None, progress: ProgressFn | None) -> dict[str, Any]:
+    """Train and record one run; an exception inside it becomes a failed record, not a crash."""
+    metrics, status, error = None, "ok", None
+    try:
+        metrics = run_one(run.task, lambda spec: build_architecture(run.arch, spec, **run.arch_config), run.train, run.seed, progress)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # recorded with its reason; the sweep goes on
+        status = "failed"
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" at {last.filename.rsplit('/', 1)[-1]}:{last.lineno}" if last else ""
+        error = f"{type(exc).__name__}: {exc}{where}"
+    record = make_record(
+        key=run.key, task=run.task_name, task_config=run.task.config(), arch=run.arch,
+        arch_config=run.arch_config, preset=run.preset, train_config=run.train.to_dict(), seed=run.seed,
+        metrics=metrics, status=status, error=error, command=command,
+    )
+    record["label"] = run.label
+    store.append(record)
+    return record

@@ -1,0 +1,1 @@
+"""Example archbench plugin package (see the README's "Add an architecture")."""

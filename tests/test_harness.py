@@ -1,0 +1,54 @@
+"""Harness: same seed gives the same numbers, early stopping at solved_at, fixed training sets, bookkeeping."""
+from __future__ import annotations
+
+import pytest
+
+from bench import build_architecture, get_task
+from bench.harness import TrainConfig, run_one
+
+TINY = dict(steps=20, batch_size=16, eval_every=10, val_samples=64, test_samples=64)
+
+
+def _run(seed: int = 0, **overrides):
+    task = get_task("sparse_token_selection", code_dim=16, eval_lengths=(32,), **overrides.pop("task", {}))
+    config = TrainConfig(**{**TINY, **overrides})
+    return run_one(task, lambda spec: build_architecture("mean_pool", spec), config, seed)
+
+
+def test_same_seed_same_numbers(mean_pool_plugin) -> None:
+    a, b, c = _run(0), _run(0), _run(1)
+    for key in ("by_length", "final_loss", "val_history"):
+        assert a[key] == b[key]
+    assert a["by_length"] != c["by_length"]
+
+
+def test_records_every_length_and_bookkeeping(mean_pool_plugin) -> None:
+    result = _run(0)
+    assert set(result["by_length"]) == {"16", "32"}
+    assert result["in_distribution"] == result["by_length"]["16"]
+    assert result["ood_mean"] == pytest.approx(result["by_length"]["32"])
+    assert result["steps"] == 20 and result["samples_seen"] == 320
+    assert [step for step, _ in result["val_history"]] == [10, 20]
+    assert result["train_samples_per_s"] > 0 and result["num_parameters"] > 0
+
+
+def test_early_stop_at_solved_at(mean_pool_plugin) -> None:
+    # q = length: the target is the mean of all tokens, which a running mean learns quickly.
+    result = _run(0, steps=400, task={"solved_at": 0.5, "q": 16})
+    assert result["solved"] and result["steps"] == result["steps_to_solve"] < 400  # stopped at that validation
+    assert result["val_history"][-1][1] >= 0.5 > max(v for _, v in result["val_history"][:-1])
+    assert result["samples_to_solve"] == result["steps_to_solve"] * 16
+    no_stop = _run(0, steps=result["steps"] + 20, early_stop=False, task={"solved_at": 0.5, "q": 16})
+    assert no_stop["steps"] == result["steps"] + 20 and no_stop["steps_to_solve"] == result["steps_to_solve"]
+
+
+def test_fixed_training_set(mean_pool_plugin) -> None:
+    result = _run(0, n_train=48)
+    assert result["steps"] == 20 and result["by_length"]["16"] is not None
+
+
+def test_bad_train_config() -> None:
+    from bench import ArchbenchError
+
+    with pytest.raises(ArchbenchError, match="steps must be > 0; got 0"):
+        TrainConfig(steps=0)

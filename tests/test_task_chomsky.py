@@ -1,0 +1,190 @@
+"""Chomsky-hierarchy tasks: semantics checked independently of any model (plain-Python evaluation: Python's
+own arithmetic, an explicit list as the stack, string reversal and duplication)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bench import ArchbenchError, get_task
+from bench.data import fixed_set
+from bench.metrics import make_metric
+from bench.registry import get_task_entry
+from tasks.chomsky import Chomsky
+
+NAME = "chomsky"
+TASKS = ["even_pairs", "cycle_navigation", "modular_arithmetic", "reverse_string", "stack_manipulation", "duplicate_string"]
+SEQUENCE_TASKS = ["reverse_string", "stack_manipulation", "duplicate_string"]
+
+
+def _score(task, length: int, preds: torch.Tensor, batch) -> float:
+    metric = make_metric(task.metric, task.spec(length))
+    metric.update(preds, batch.y, batch.mask)
+    return float(metric.compute())
+
+
+def expected_output(name: str, inputs: list[int]) -> list[int]:
+    """The answer from the raw input tokens, in plain Python."""
+    if name == "even_pairs":
+        return [sum(a != b for a, b in zip(inputs, inputs[1:])) % 2]
+    if name == "cycle_navigation":
+        return [sum({0: 0, 1: 1, 2: -1}[move] for move in inputs) % 5]
+    if name == "modular_arithmetic":
+        text = "".join(str(token) if token < 5 else "+-*"[token - 5] for token in inputs)
+        return [eval(text) % 5]  # Python's precedence: * before + and -, left to right
+    if name == "reverse_string":
+        return inputs[::-1]
+    if name == "duplicate_string":
+        return inputs + inputs
+    stack: list[int] = []
+    for token in inputs:
+        if token in (0, 1):
+            stack.append(token)
+        elif token == 2:
+            if stack:
+                stack.pop()
+        else:
+            stack.append(token - 3)
+    return stack[::-1] + [2]
+
+
+def solve_prefix(task, prefix: list[int]) -> int:
+    """Reference solver on x[:t+1]: read the input up to SEP, compute the answer, emit its next token."""
+    n = prefix.index(task.sep)
+    return expected_output(task.task, prefix[:n])[len(prefix) - 1 - n]
+
+
+def causal_predictions(task, batch) -> torch.Tensor:
+    preds = torch.zeros(*batch.y.shape, task.num_classes)
+    xs = batch.x.tolist()
+    for b, t in batch.mask.nonzero().tolist():
+        preds[b, t, solve_prefix(task, xs[b][: t + 1])] = 1.0  # the solver never sees x[:, t+1:]
+    return preds
+
+
+@pytest.mark.parametrize(("name", "mode"), [(name, "teacher_forced") for name in TASKS] + [(name, "blank") for name in SEQUENCE_TASKS])
+def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
+    task = get_task(NAME, task=name, output_mode=mode)
+    I, SEP, PAD = task.input_symbols, task.sep, task.pad
+    for length in task.all_lengths:
+        batch = task.sample(300 if length == task.length else 60, length, torch.Generator().manual_seed(length))
+        assert batch.x.shape == (batch.x.shape[0], task.spec(length).seq_len)
+        seen = set()
+        for x, y, mask in zip(batch.x.tolist(), batch.y.tolist(), batch.mask.tolist()):
+            n = x.index(SEP)
+            inputs = x[:n]
+            seen.add(n)
+            assert all(0 <= token < I for token in inputs)
+            if name == "modular_arithmetic":
+                assert n % 2 == 1 and all((token < 5) == (i % 2 == 0) for i, token in enumerate(inputs))
+            if name == "stack_manipulation" and n > 1:
+                first_action = min(i for i, token in enumerate(inputs + [2]) if token >= 2)
+                assert 1 <= first_action < n and all(token >= 2 for token in inputs[first_action:])
+            out = expected_output(name, inputs)
+            m = len(out)
+            assert mask == [False] * n + [True] * m + [False] * (len(x) - n - m)
+            assert [y[t] for t in range(n, n + m)] == out
+            fed = [SEP] + ([I + token for token in out[:-1]] if mode == "teacher_forced" else [SEP] * (m - 1))
+            assert x[n : n + m] == fed and all(token == PAD for token in x[n + m :])
+        if length <= task.length:
+            assert seen == set(task.input_length_choices(length)) and min(seen) == 1
+        else:
+            assert min(seen) > task.length  # out of distribution: every input longer than any training input
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_reference_solver_on_prefixes_is_perfect_at_every_length(name: str) -> None:
+    for mode in ("teacher_forced", "blank") if name in SEQUENCE_TASKS else ("teacher_forced",):
+        task = get_task(NAME, task=name, output_mode=mode)
+        for length in task.all_lengths:
+            batch = fixed_set(task, 32, length, seed=0, stream="test")
+            preds = causal_predictions(task, batch)
+            assert _score(task, length, preds, batch) == 1.0
+            b, t = batch.mask.nonzero()[0].tolist()
+            preds[b, t] = 0.0
+            preds[b, t, (int(batch.y[b, t]) + 1) % task.num_classes] = 1.0
+            assert _score(task, length, preds, batch) == pytest.approx(1 - 1 / int(batch.mask.sum()))
+
+
+def test_known_examples_from_the_paper() -> None:
+    assert expected_output("modular_arithmetic", [1, 5, 2, 7, 3]) == [2]  # 1 + 2 * 3 = 2 (mod 5)
+    assert expected_output("modular_arithmetic", [1, 6, 1, 6, 1]) == [4]  # 1 - 1 - 1 = 4
+    assert expected_output("stack_manipulation", [0, 1, 1, 0, 4, 2, 2]) == [1, 1, 0, 2]
+    assert expected_output("cycle_navigation", [1, 2, 0, 2, 2]) == [3]
+    task = get_task(NAME, task="modular_arithmetic")
+    inputs, out, _ = task._inputs_and_outputs(torch.tensor([5, 5]), 5, torch.Generator())
+    for row, value in zip(inputs.tolist(), out[:, 0].tolist()):
+        assert [value] == expected_output("modular_arithmetic", row)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_chance_from_constant_and_random_predictors(name: str) -> None:
+    task = get_task(NAME, task=name)
+    n = 8000 if name not in SEQUENCE_TASKS else 1000
+    train = fixed_set(task, n, task.length, seed=0, stream="train")
+    test = fixed_set(task, n, task.length, seed=0, stream="test")
+    C = task.num_classes
+    majority = int(train.y[train.mask].mode().values)  # best constant, chosen on training data
+    constant = torch.zeros(*test.y.shape, C)
+    constant[..., majority] = 1.0
+    assert abs(_score(task, task.length, constant, test) - task.chance) < 0.02
+    random = torch.rand(*test.y.shape, C, generator=torch.Generator().manual_seed(0))
+    assert abs(_score(task, task.length, random, test) - 1 / C) < 0.02 and 1 / C <= task.chance + 1e-9
+    expected = {"even_pairs": 41 / 80, "reverse_string": 0.5, "duplicate_string": 0.5}
+    if name in expected:
+        assert task.chance == pytest.approx(expected[name])
+
+
+def test_determinism_disjoint_streams_and_longer_ood() -> None:
+    for name in TASKS:
+        task = get_task(NAME, task=name)
+        a = fixed_set(task, 16, 40, seed=1, stream="train")
+        b = fixed_set(task, 16, 40, seed=1, stream="train")
+        assert all(torch.equal(u, v) for u, v in zip(a, b))
+        val = fixed_set(task, 16, 40, seed=1, stream="val")
+        test = fixed_set(task, 16, 40, seed=1, stream="test")
+        assert not torch.equal(a.x, val.x) and not torch.equal(val.x, test.x) and not torch.equal(a.x, test.x)
+        assert not torch.equal(a.x, fixed_set(task, 16, 40, seed=2, stream="train").x)
+        previous = task.spec().seq_len
+        for length in task.eval_lengths:
+            spec = task.spec(length)
+            assert length > task.length and spec.seq_len > previous
+            batch = task.sample(64, length, torch.Generator().manual_seed(0))
+            assert batch.x.shape == (64, spec.seq_len) and int(batch.x.max()) < spec.vocab_size
+            assert int(batch.y.max()) < spec.num_classes
+            assert int(batch.mask.int().argmax(1).min()) > task.length  # the first target comes after a longer input
+            previous = spec.seq_len
+        assert task.spec().max_seq_len == task.spec(100).seq_len
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"task": "palindrome"}, r"parameter 'task' must be one of even_pairs, cycle_navigation, modular_arithmetic, "
+                                 r"reverse_string, stack_manipulation, duplicate_string; got 'palindrome'"),
+        ({"output_mode": "greedy"}, r"'output_mode' must be one of teacher_forced, blank; got 'greedy'"),
+        ({"length": 0}, r"length must be >= 1; got 0"),
+        ({"eval_lengths": (40, 100)}, r"eval_lengths must all exceed length=40; got 40"),
+        ({"task": "modular_arithmetic", "length": 41, "eval_lengths": (42,)}, r"needs an odd input length in \(length=41, 42\]"),
+        ({"solved_at": 0.5}, r"solved_at must be in \(0.5125, 1\]; got 0.5"),
+        ({"tsk": "even_pairs"}, r"no parameter 'tsk'.*Did you mean 'task'"),
+    ],
+)
+def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
+    with pytest.raises(ArchbenchError, match=message):
+        get_task(NAME, **params)
+
+
+def test_direct_construction_validates_the_task_name_too() -> None:
+    with pytest.raises(ArchbenchError, match="task must be one of even_pairs, .*duplicate_string; got 'copy'"):
+        Chomsky(task="copy")  # type: ignore[arg-type]
+
+
+def test_smoke_profile_is_tiny_and_solvable() -> None:
+    profiles = get_task_entry(NAME).obj.profile_params
+    for name in TASKS:
+        task = get_task(NAME, task=name, **profiles["smoke"])
+        assert task.length == 20 and task.spec(max(task.all_lengths)).seq_len <= 90
+        for length in task.all_lengths:
+            batch = fixed_set(task, 16, length, seed=0, stream="test")
+            assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
+        get_task(NAME, task=name, **profiles["paper"])
