@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_list = sub.add_parser("list", help="list registered tasks and architectures")
     p_list.add_argument("what", nargs="?", choices=["tasks", "architectures"], help="only this registry")
     p_list.add_argument("--pattern", default="*", help="glob filter on names, e.g. 'trans*'")
+    p_list.add_argument("--task", help="with --preset: show each architecture's size for this task's spec")
+    p_list.add_argument("--preset", help="with --task: the size preset to resolve (tiny, small, base)")
 
     p_run = sub.add_parser("run", help="train architectures on a task and print what they reached")
     p_run.add_argument("--task", required=True, help="task name (see `archbench list tasks`)")
@@ -68,7 +70,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(tabulate(rows, headers=["task", "metric", "train length", "eval lengths", "solved_at", "chance", "source"], tablefmt="github"))
     if args.what is None:
         print()
-    if args.what in (None, "architectures"):
+    if args.what in (None, "architectures") and (args.task or args.preset):
+        print(sizes_table(args.task, args.preset, args.pattern))
+    elif args.what in (None, "architectures"):
         rows = []
         for name in list_architectures(args.pattern):
             entry = get_architecture(name)
@@ -76,6 +80,25 @@ def cmd_list(args: argparse.Namespace) -> int:
             rows.append([name, entry.summary, ", ".join(entry.presets) or "-", params])
         print(tabulate(rows, headers=["architecture", "description", "presets", "hyper-parameters (defaults)"], tablefmt="github"))
     return 0
+
+
+def sizes_table(task_name: str | None, preset: str | None, pattern: str) -> str:
+    """Parameters and state size of every architecture at `preset` for `task_name`'s spec, side by side."""
+    from architectures.base import state_size
+    from bench.presets import count_parameters, resolve_hparams
+    from bench.registry import build_architecture, get_task
+
+    if not (task_name and preset):
+        raise ArchbenchError("list architectures needs both --task and --preset to show sizes")
+    spec = get_task(task_name).spec()
+    rows = []
+    for name in list_architectures(pattern):
+        hparams = resolve_hparams(name, spec, preset)
+        model = build_architecture(name, spec, **hparams)
+        state = state_size(model)
+        rows.append([name, f"{count_parameters(name, spec, hparams):,}", f"{state:,}" if state is not None else "n/a",
+                     ", ".join(f"{k}={v}" for k, v in hparams.items())])
+    return tabulate(rows, headers=["architecture", f"parameters ({preset}, {task_name})", "state size", "hyper-parameters"], tablefmt="github")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
@@ -32,7 +33,7 @@ class RunProgress:
     def start_run(self, run: Any):
         if self.current is not None:
             self.progress.remove_task(self.current)
-        self.current = self.progress.add_task(f"{run.label} seed {run.seed}", total=run.train.steps, status="")
+        self.current = self.progress.add_task(escape(f"{run.label} seed {run.seed}"), total=run.train.steps, status="")
 
         def report(step: int, max_steps: int, val: float | None) -> None:
             status = f"val {run.task.metric} {val:.3f}" if val is not None else ""
@@ -51,5 +52,5 @@ class RunProgress:
         if self.current is not None and not skipped:
             self.progress.update(self.current, completed=record["metrics"]["steps"] if record.get("metrics") else 0, status=status)
         if not self.console.is_terminal:  # no live bars (CI, a pipe): one line per finished run instead
-            self.console.print(f"{run.label} seed {run.seed}: {status}")
+            self.console.print(escape(f"{run.label} seed {run.seed}: {status}"))
         self.progress.advance(self.overall)

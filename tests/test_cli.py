@@ -68,3 +68,24 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, capsys,
     assert message in err
     assert err.startswith("archbench: error:") and err.count("\n") == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_progress_lines_keep_bracketed_labels(tmp_path: Path, capsys) -> None:
+    """Labels such as `mean_pool [codes=fixed]` must not be eaten as rich markup in the progress lines."""
+    assert main(["--plugin", PLUGIN, "run", "--task", "sparse_token_selection", "--arch", "mean_pool", "--profile", "smoke",
+                 "--results", str(tmp_path), "--set", "task.codes=fixed"]) == 0
+    assert "mean_pool [codes=fixed] seed 0:" in capsys.readouterr().err
+
+
+def test_list_sizes_side_by_side(capsys) -> None:
+    assert main(["list", "architectures", "--preset", "small", "--task", "sparse_token_selection"]) == 0
+    out = capsys.readouterr().out
+    assert "parameters (small, sparse_token_selection)" in out and "state size" in out
+    rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in out.splitlines()[2:]}
+    from bench.registry import get_architecture
+
+    counts = {name: int(value.replace(",", "")) for name, value in rows.items() if get_architecture(name).presets}
+    assert len(counts) >= 10
+    reference = counts["transformer"]
+    assert all(abs(c - reference) <= 0.1 * reference for c in counts.values())  # matched within ±10%
+    assert main(["list", "architectures", "--preset", "small"]) == 2

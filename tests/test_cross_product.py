@@ -1,0 +1,25 @@
+"""Every registered task trains against every registered architecture on the smoke profile without error."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import list_architectures, list_tasks
+from bench.profiles import get_profile
+from bench.records import RecordStore
+from bench.runner import execute, plan
+
+PAIRS = [(task, arch) for task in list_tasks() for arch in list_architectures()]
+
+
+@pytest.mark.parametrize(("task", "arch"), PAIRS, ids=[f"{t}-{a}" for t, a in PAIRS])
+def test_smoke_pair_runs(task: str, arch: str, tmp_path: Path) -> None:
+    runs = plan(task, [arch], get_profile("smoke"))
+    [record] = execute(runs, RecordStore(tmp_path))
+    assert record["status"] == "ok", record["error"]
+    metrics = record["metrics"]
+    assert metrics["steps"] == runs[0].train.steps or metrics["solved"]
+    assert metrics["in_distribution"] is not None  # every model takes its training length
+    assert set(metrics["by_length"]) == {str(n) for n in runs[0].task.all_lengths}
+    assert metrics["num_parameters"] > 0
