@@ -48,7 +48,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_threshold
+from tasks.common import check_lengths, check_threshold, token_spec
 
 NAME = "chomsky"
 ChomskyTask = Literal["even_pairs", "cycle_navigation", "modular_arithmetic", "reverse_string", "stack_manipulation", "duplicate_string"]
@@ -119,16 +119,7 @@ class Chomsky(Task):
         return {"reverse_string": length, "stack_manipulation": length + 1, "duplicate_string": 2 * length}.get(self.task, 1)
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        longest = max(self.all_lengths)
-        return TaskSpec(
-            input_kind="tokens",
-            output_kind="class",
-            seq_len=length + self.max_output_length(length),
-            max_seq_len=longest + self.max_output_length(longest),
-            vocab_size=self.pad + 1,
-            num_classes=self.num_classes,
-        )
+        return token_spec(self, length, self.pad + 1, self.num_classes, positions=lambda n: n + self.max_output_length(n))
 
     # ------------------------------------------------------------------ input lengths
 

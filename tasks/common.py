@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Callable
 
 import torch
 
 from bench.errors import require
+from bench.spec import TaskSpec
 
 
 def check_lengths(task: str, length: int, eval_lengths: tuple[int, ...], minimum: int = 1) -> None:
@@ -33,3 +35,23 @@ def stable_seed(*parts: object) -> int:
 def random_subsets(n: int, population: int, size: int, generator: torch.Generator) -> torch.Tensor:
     """`(n, size)` indices: for each row a uniformly random `size`-subset of `range(population)`."""
     return torch.rand(n, population, generator=generator).argsort(dim=1)[:, :size]
+
+
+def _same(length: int) -> int:
+    return length
+
+
+def _sequence_spec(task, length: int | None, positions: Callable[[int], int], **kinds_and_sizes) -> TaskSpec:
+    length = task.length if length is None else length
+    return TaskSpec(seq_len=positions(length), max_seq_len=positions(max(task.all_lengths)), **kinds_and_sizes)
+
+
+def token_spec(task, length: int | None, vocab_size: int, num_classes: int, positions: Callable[[int], int] = _same) -> TaskSpec:
+    """Spec of a token-in/class-out task: `positions(length)` positions (default `length`, `task.length` when None),
+    sized for `positions` of the task's longest length."""
+    return _sequence_spec(task, length, positions, input_kind="tokens", output_kind="class", vocab_size=vocab_size, num_classes=num_classes)
+
+
+def vector_spec(task, length: int | None, input_dim: int, output_dim: int, positions: Callable[[int], int] = _same) -> TaskSpec:
+    """Spec of a vector-in/vector-out task, with positions as in `token_spec`."""
+    return _sequence_spec(task, length, positions, input_kind="vectors", output_kind="vector", input_dim=input_dim, output_dim=output_dim)

@@ -28,7 +28,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold
+from tasks.common import check_lengths, check_positive, check_threshold, token_spec
 
 NAME = "copy"
 
@@ -82,15 +82,7 @@ class Copy(Task):
         return sum(float(self.alphabet_size) ** -n for n in range(lo, hi + 1)) / (hi - lo + 1)
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="tokens",
-            output_kind="class",
-            seq_len=2 * length,
-            max_seq_len=2 * max(self.all_lengths),
-            vocab_size=self.vocab_size,
-            num_classes=self.vocab_size,
-        )
+        return token_spec(self, length, self.vocab_size, self.vocab_size, positions=lambda n: 2 * n)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         require(length >= 1, f"task {NAME!r}: length must be >= 1; got {length}")

@@ -32,7 +32,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold
+from tasks.common import check_lengths, check_positive, check_threshold, vector_spec
 
 NAME = "icl_regression"
 
@@ -74,15 +74,7 @@ class ICLRegression(Task):
         return 0.0  # predicting the mean target (zero) gives r2 = 0
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="vectors",
-            output_kind="vector",
-            seq_len=2 * length,
-            max_seq_len=2 * max(self.all_lengths),
-            input_dim=self.d + 1,
-            output_dim=1,
-        )
+        return vector_spec(self, length, self.d + 1, 1, positions=lambda n: 2 * n)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         require(length > self.skipped, f"task {NAME!r}: length must be > skip={self.skipped}; got {length}")

@@ -44,7 +44,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold
+from tasks.common import check_lengths, check_positive, check_threshold, token_spec
 
 NAME = "icll_dfa"
 
@@ -148,15 +148,7 @@ class IcllDFA(Task):
         return max(rate, (1.0 - rate) / self.vocab)
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="tokens",
-            output_kind="class",
-            seq_len=length,
-            max_seq_len=max(self.all_lengths),
-            vocab_size=self.vocab + 1,
-            num_classes=self.vocab + 1,
-        )
+        return token_spec(self, length, self.vocab + 1, self.vocab + 1)
 
     def sample_dfas(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """`(n, max_states, vocab)` transition tables (-1: no edge), one random automaton per row."""

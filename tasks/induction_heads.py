@@ -25,7 +25,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_threshold
+from tasks.common import check_lengths, check_threshold, token_spec
 
 NAME = "induction_heads"
 MIN_LENGTH = 3  # trigger, its answer, the final trigger
@@ -63,15 +63,7 @@ class InductionHeads(Task):
         return 1.0 / self.vocab
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="tokens",
-            output_kind="class",
-            seq_len=length,
-            max_seq_len=max(self.all_lengths),
-            vocab_size=self.vocab + 1,
-            num_classes=self.vocab,
-        )
+        return token_spec(self, length, self.vocab + 1, self.vocab)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         require(length >= MIN_LENGTH, f"task {NAME!r}: length must be >= {MIN_LENGTH}; got {length}")

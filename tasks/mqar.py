@@ -33,7 +33,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets
+from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, token_spec
 
 NAME = "mqar"
 FILLER = 0
@@ -90,15 +90,7 @@ class MultiQueryAssociativeRecall(Task):
         return fewest, max(fewest, self.max_pairs * length // self.length)
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="tokens",
-            output_kind="class",
-            seq_len=length,
-            max_seq_len=max(self.all_lengths),
-            vocab_size=self.vocab_size,
-            num_classes=self.vocab_size,
-        )
+        return token_spec(self, length, self.vocab_size, self.vocab_size)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         fewest, most = self.pair_range(length)

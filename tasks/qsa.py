@@ -26,7 +26,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets
+from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, vector_spec
 from tasks.sparse_token_selection import random_codes
 
 NAME = "qsa"
@@ -62,15 +62,7 @@ class QSparseAverage(Task):
         return 0.0  # the mean target (zero) at every query gives r2 = 0
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="vectors",
-            output_kind="vector",
-            seq_len=2 * length,
-            max_seq_len=2 * max(self.all_lengths),
-            input_dim=self.d + self.code_dim + 1,
-            output_dim=self.d,
-        )
+        return vector_spec(self, length, self.d + self.code_dim + 1, self.d, positions=lambda n: 2 * n)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         require(length >= self.q, f"task {NAME!r}: length must be >= q={self.q}; got {length}")

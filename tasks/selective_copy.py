@@ -26,7 +26,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets
+from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, token_spec
 
 NAME = "selective_copy"
 
@@ -71,15 +71,7 @@ class SelectiveCopy(Task):
         return 1.0 / self.vocab
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="tokens",
-            output_kind="class",
-            seq_len=length + self.num_tokens,
-            max_seq_len=max(self.all_lengths) + self.num_tokens,
-            vocab_size=self.vocab + 2,
-            num_classes=self.vocab,
-        )
+        return token_spec(self, length, self.vocab + 2, self.vocab, positions=lambda n: n + self.num_tokens)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         require(length >= self.num_tokens, f"task {NAME!r}: length must be >= num_tokens={self.num_tokens}; got {length}")

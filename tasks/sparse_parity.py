@@ -25,7 +25,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, stable_seed
+from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, stable_seed, token_spec
 
 NAME = "sparse_parity"
 QUERY = 2  # the token after the n bits, where the label is read
@@ -66,15 +66,7 @@ class SparseParity(Task):
         return tuple(sorted(random_subsets(1, self.length, self.k, generator)[0].tolist()))
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="tokens",
-            output_kind="class",
-            seq_len=length + 1,
-            max_seq_len=max(self.all_lengths) + 1,
-            vocab_size=3,
-            num_classes=2,
-        )
+        return token_spec(self, length, 3, 2, positions=lambda n: n + 1)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         require(length >= self.length, f"task {NAME!r}: the hidden set lives in the first {self.length} bits; length must be >= {self.length}; got {length}")

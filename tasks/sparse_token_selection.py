@@ -29,7 +29,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, stable_seed
+from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, stable_seed, vector_spec
 
 CodeKind = Literal["stochastic", "fixed", "onehot"]
 
@@ -80,15 +80,7 @@ class SparseTokenSelection(Task):
         return 0.0  # predicting the mean target (zero) gives r2 = 0
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="vectors",
-            output_kind="vector",
-            seq_len=length + 1,
-            max_seq_len=max(self.all_lengths) + 1,
-            input_dim=self.d + self.code_dim + 1,
-            output_dim=self.d,
-        )
+        return vector_spec(self, length, self.d + self.code_dim + 1, self.d, positions=lambda n: n + 1)
 
     @cached_property
     def _fixed_table(self) -> torch.Tensor:

@@ -31,7 +31,7 @@ from bench.errors import require
 from bench.registry import register_task
 from bench.spec import Batch, TaskSpec
 from bench.task import Task
-from tasks.common import check_lengths, check_threshold
+from tasks.common import check_lengths, check_threshold, token_spec
 
 NAME = "state_tracking"
 GroupName = Literal["parity", "cyclic", "S5", "A5"]
@@ -97,15 +97,7 @@ class StateTracking(Task):
         return 1.0 / self.order
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        length = self.length if length is None else length
-        return TaskSpec(
-            input_kind="tokens",
-            output_kind="class",
-            seq_len=length,
-            max_seq_len=max(self.all_lengths),
-            vocab_size=self.order,
-            num_classes=self.order,
-        )
+        return token_spec(self, length, self.order, self.order)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         tokens = torch.randint(0, self.order, (n, length), generator=generator)
