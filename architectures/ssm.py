@@ -1,8 +1,9 @@
 """State-space families in plain PyTorch: S4D (diagonal, time-invariant) and Mamba (selective)."""
 from __future__ import annotations
 
+import functools
 import math
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
 import torch.nn.functional as F
@@ -15,7 +16,24 @@ from bench.registry import register_architecture
 from bench.spec import TaskSpec
 
 SSM_PRESETS = {"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}
-ScanMode = Literal["auto", "parallel", "sequential"]
+ScanMode = Literal["auto", "parallel", "sequential", "kernel"]
+SCAN_MODES = ("auto", "parallel", "sequential", "kernel")
+
+
+@functools.lru_cache(maxsize=1)
+def mamba_kernel() -> Callable[..., torch.Tensor] | None:
+    """mamba-ssm's fused CUDA `selective_scan_fn`, or None without the package or a CUDA device.
+
+    Imported lazily and never required: archbench runs everywhere in plain PyTorch; the kernel only makes
+    Mamba faster where it exists (`scan="auto"` on a CUDA tensor, or `scan="kernel"` to insist on it).
+    """
+    if not torch.cuda.is_available():
+        return None
+    try:
+        from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
+    except Exception:  # not installed, or built against another torch / CUDA: fall back to plain PyTorch
+        return None
+    return selective_scan_fn
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,7 +190,8 @@ class MambaMixer(nn.Module):
     `scan="parallel"`: while gradients are on, all `(B, T, d_inner, N)` states are computed by
     `parallel_scan`; with gradients off (evaluation) the recurrent form runs instead, as Mamba itself does
     at inference, so memory stays O(B * d_inner * N) at any length (outputs agree to float rounding).
-    `scan="sequential"`: the recurrent form always (the step-by-step reference).
+    `scan="sequential"`: the recurrent form always (the step-by-step reference). `scan="kernel"`: mamba-ssm's
+    fused CUDA selective scan (`mamba_kernel`), which `scan="auto"` also uses on CUDA tensors when present.
     """
 
     def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2, dt_rank: int | None = None,
@@ -209,12 +228,26 @@ class MambaMixer(nn.Module):
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = F.softplus(self.dt_proj(dt))  # (B, T, d_inner)
         A = -self.A_log.exp()  # (d_inner, N)
+        if self.scan == "kernel" or (self.scan == "auto" and x.is_cuda and mamba_kernel() is not None):
+            return self.out_proj(self.selective_scan_kernel(x, dt, A, B, C, self.D, z))
         parallel = self.scan == "parallel" or (self.scan == "auto" and x.device.type != "cpu")
         if parallel and torch.is_grad_enabled():
             y = self.selective_scan_parallel(x, dt, A, B, C)
         else:
             y = self.selective_scan_recurrent(x, dt, A, B, C)
         return self.out_proj((y + self.D * x) * F.silu(z))
+
+    @staticmethod
+    def selective_scan_kernel(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
+                              D: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """`(y + D x) * silu(z)` by mamba-ssm's kernel, which takes channels-first `(B, d_inner, T)` tensors."""
+        kernel = mamba_kernel()
+        require(kernel is not None and x.is_cuda,
+                f"mamba scan='kernel' needs mamba-ssm and CUDA tensors; got {x.device.type} tensors"
+                + ("" if kernel is not None else " and no usable mamba-ssm kernel"))
+        u, delta, b, c, gate = (t.transpose(1, 2).contiguous() for t in (x, dt, B, C, z))
+        y = kernel(u, delta, A.float(), b, c, D.float(), gate)  # type: ignore[misc]
+        return y.transpose(1, 2)
 
     @staticmethod
     def selective_scan_parallel(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor) -> torch.Tensor:
@@ -270,7 +303,9 @@ def check_mamba_sizes(arch: str, d_model: int, d_state: int, d_conv: int, expand
     if dt_rank is not None:
         check_sizes(arch, dt_rank=dt_rank)
     require(0.0 < dt_min <= dt_max, f"architecture {arch!r}: need 0 < dt_min <= dt_max; got dt_min={dt_min!r}, dt_max={dt_max!r}")
-    require(scan in ("auto", "parallel", "sequential"), f"architecture {arch!r}: scan must be auto, parallel or sequential; got {scan!r}")
+    require(scan in SCAN_MODES, f"architecture {arch!r}: scan must be one of {', '.join(SCAN_MODES)}; got {scan!r}")
+    require(scan != "kernel" or mamba_kernel() is not None,
+            f"architecture {arch!r}: scan='kernel' needs the mamba-ssm package and a CUDA device; use scan='auto' to take it where present")
 
 
 @register_architecture("mamba", presets=SSM_PRESETS, width_param="d_model")
@@ -291,7 +326,8 @@ def build_mamba(
 
     Pre-norm residual blocks (RMSNorm) of the Mamba mixer, final RMSNorm, head. `d_inner = expand *
     d_model`; `dt_rank` defaults to `ceil(d_model / 16)`. `scan="auto"` (default) uses the step-by-step
-    loop on CPU, where it trains 2-6x faster for these sizes (measured), and the parallel scan elsewhere.
+    loop on CPU, where it trains 2-6x faster for these sizes (measured), and elsewhere mamba-ssm's fused
+    CUDA kernel where that package is installed (`scan="kernel"` insists on it), else the parallel scan.
     With `scan="parallel"`, in training the selective scan runs as a
     log-depth parallel scan by default; `scan="sequential"` is the step-by-step recurrence (the reference,
     and on a CPU often the faster one). Without gradients (evaluation) both use the recurrence, whose

@@ -127,7 +127,7 @@ def test_zero_width_is_rejected_naming_the_parameter(name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # built-in families
 
-BUILTINS = {"transformer", "fcn", "lstm", "gru", "rnn", "lru", "s4d", "mamba", "linear_attention", "hybrid"}
+BUILTINS = {"transformer", "fcn", "lstm", "gru", "rnn", "lru", "s4d", "mamba", "linear_attention", "hybrid", "attention1"}
 
 
 def test_builtins_are_registered_with_presets() -> None:
@@ -254,6 +254,7 @@ def test_fcn_masks_follow_positions_and_non_causal_variant_sees_everything() -> 
         ("fcn", {}, None),
         ("linear_attention", {"d_model": 8, "heads": 2, "layers": 3}, 3 * 2 * (4 * 4 + 4)),
         ("hybrid", {"d_model": 8, "heads": 2}, None),
+        ("attention1", {"d_model": 8}, None),
     ],
 )
 def test_state_sizes(name: str, hparams: dict, expected: int | None) -> None:
