@@ -54,6 +54,7 @@ class TrainConfig:
     accelerator: str = "auto"
     devices: str = "auto"
     precision: str = "32-true"
+    strategy: str = "auto"  # Lightning strategy, e.g. "ddp" over several devices
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "eval_every", "val_samples", "test_samples"):
@@ -176,6 +177,7 @@ def run_one(
         accelerator=config.accelerator,
         devices=config.devices,
         precision=config.precision,  # type: ignore[arg-type]
+        strategy=config.strategy,
         gradient_clip_val=config.grad_clip or None,
         logger=False,
         enable_checkpointing=False,
@@ -222,8 +224,10 @@ def run_one(
         "samples_to_solve": None if monitor.solved_step is None else monitor.solved_step * config.batch_size,
         "time_to_solve_s": monitor.solved_seconds,
         "final_loss": float(module.last_loss) if module.last_loss is not None else None,
-        "train_samples_per_s": steps * config.batch_size / monitor.train_seconds if monitor.train_seconds > 0 else None,
-        "train_tokens_per_s": steps * config.batch_size * spec.seq_len / monitor.train_seconds if monitor.train_seconds > 0 else None,
+        "train_samples_per_s": steps * config.batch_size * trainer.world_size / monitor.train_seconds if monitor.train_seconds > 0 else None,
+        "train_samples_per_s_per_device": steps * config.batch_size / monitor.train_seconds if monitor.train_seconds > 0 else None,
+        "devices": trainer.world_size,
+        "train_tokens_per_s": steps * config.batch_size * trainer.world_size * spec.seq_len / monitor.train_seconds if monitor.train_seconds > 0 else None,
         "inference_samples_per_s": inference_rate,
         "fit_seconds": fit_seconds,
         "wall_time_s": time.perf_counter() - started,

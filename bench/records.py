@@ -7,8 +7,11 @@ are reported and skipped on reading, never fatal and never rewritten.
 """
 from __future__ import annotations
 
+import ast
 import fcntl
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -34,8 +37,61 @@ def run_key(task: str, task_config: dict, arch: str, arch_config: dict, train_co
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
 
 
+# Code whose edits cannot change a run's measurements (it parses the command line, stores, aggregates or
+# renders records): left out of `code_version`, so fixing a table never makes every stored run stale.
+PRESENTATION_ONLY = frozenset({
+    "bench/__main__.py", "bench/cli.py", "bench/records.py", "bench/stats.py", "bench/tables.py",
+    "bench/progress.py", "bench/freshness.py", "bench/aggregate.py", "bench/publish.py", "bench/plots.py",
+})
+PRESENTATION_DIRS = ("bench/commands/",)
+RESULT_PACKAGES = ("bench", "architectures", "tasks")
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """A 12-hex digest of the source that produces results: every `.py` file of the bench, architectures
+    and tasks packages, wherever they are installed, minus the presentation-only modules above.
+
+    Why a content hash rather than the git commit: an installed package (a wheel in site-packages) has
+    no `.git`, and in a checkout the commit lies about uncommitted edits, which are exactly the changes
+    that silently mix results. Hashing the files that Python actually imports works for a checkout, an
+    editable install and a wheel alike, and two machines running the same code agree on the digest.
+    Paths are hashed relative to the package (so the install location does not matter), and each file
+    as its syntax tree without docstrings, so comments, docstrings and formatting are not a new version.
+    Computed once per process: a run measures the code it imported at start.
+    Third-party plugin code is not covered (records name the plugin architecture, not its source).
+    """
+    digest = hashlib.sha256()
+    for package in RESULT_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            root = Path(location)
+            for path in sorted(root.rglob("*.py")):
+                relative = f"{package}/{path.relative_to(root).as_posix()}"
+                if "__pycache__" in relative or relative in PRESENTATION_ONLY or relative.startswith(PRESENTATION_DIRS):
+                    continue
+                digest.update(relative.encode() + b"\0" + _code_only(path.read_bytes()) + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _code_only(source: bytes) -> bytes:
+    """The syntax tree without docstrings (comments never reach it): editing documentation is not a new
+    code version. Source that does not parse is hashed as it is."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree).encode()  # source text, so the digest does not depend on the Python version's AST fields
+
+
 def environment() -> dict[str, Any]:
-    """Package versions and hardware, stored with every record (and used to mark stale records)."""
+    """Package versions, the code version and hardware, stored with every record (`bench.freshness` uses
+    the versions to mark records made by other code as stale)."""
     import lightning
     import torch
     import torchmetrics
@@ -44,6 +100,7 @@ def environment() -> dict[str, Any]:
 
     return {
         "archbench": __version__,
+        "code_version": code_version(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "lightning": lightning.__version__,

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from tabulate import tabulate
 
-from bench.stats import mean_ci
+from bench.stats import DEFAULT_METHOD, mean_ci, method_label
 
 NA = "n/a"
 
@@ -21,15 +21,12 @@ def group_records(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], li
     return groups
 
 
-def cell(values: list[float | None], digits: int = 3) -> str:
-    """Mean ± 95% half-width over the values that exist; n/a when none does."""
+def cell(values: list[float | None], digits: int = 3, method: str = DEFAULT_METHOD) -> str:
+    """Mean and 95% interval (by `method`, named in the table's heading) over the values that exist; n/a when none does."""
     present = [v for v in values if v is not None]
     if not present:
         return NA
-    estimate = mean_ci(present)
-    if estimate.half_width is None:
-        return f"{estimate.mean:.{digits}f}"
-    return f"{estimate.mean:.{digits}f} ± {estimate.half_width:.{digits}f}"
+    return mean_ci(present, method).interval_text(digits)
 
 
 def median_to_solve(metrics: list[dict[str, Any]]) -> str:
@@ -49,7 +46,7 @@ def run_table(records: list[dict[str, Any]], tablefmt: str = "github") -> str:
     lengths = sorted({int(k) for r in records if r.get("metrics") for k in r["metrics"]["by_length"]})
     train_lengths = {r["task_config"].get("length") for r in records}
     metric = next((r["metrics"]["metric"] for r in records if r.get("metrics")), "metric")
-    headers = ["architecture", "params", "state", "seeds", "solved"]
+    headers = ["architecture", "params", "state", f"seeds (± is {method_label()})", "solved"]
     headers += [f"{metric} @{n}" + (" (train)" if n in train_lengths else "") for n in lengths]
     headers += ["samples to solve (median)", "train samples/s", "wall s"]
     rows = []

@@ -76,6 +76,10 @@ class Chomsky(Task):
 
     metric = "accuracy"
     paper = "Delétang et al. 2023 (ICLR), Neural Networks and the Chomsky Hierarchy"
+    # What the source found, in words (bench.publish prints it under the task's heading).
+    reported = ("RNNs and LSTMs generalize to longer inputs on the regular tasks, transformers fail to length-"
+                "generalize even on some regular ones, and only stack- or tape-augmented networks solve the "
+                "context-free and context-sensitive tasks.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"length": 20, "eval_lengths": (30,)},
         "paper": {"length": 40, "eval_lengths": (100, 500)},

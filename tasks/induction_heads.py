@@ -38,6 +38,10 @@ class InductionHeads(Task):
 
     metric = "accuracy"
     paper = "Olsson et al. 2022, In-context Learning and Induction Heads; Gu & Dao 2023, Mamba"
+    # What the source found, in words (bench.publish prints it under the task's heading).
+    reported = ("Induction heads form in transformers and drive in-context copying (Olsson); Mamba solves the "
+                "task and extrapolates to sequences far longer than its training length, where attention models "
+                "fail (Gu & Dao).")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"vocab": 8, "length": 16, "eval_lengths": (32,)},
         # The paper evaluates up to 2^20 positions; 2^16 keeps one test chunk of examples in memory.

@@ -39,6 +39,9 @@ class QSparseAverage(Task):
 
     metric = "r2"
     paper = "Sanford, Hsu, Telgarsky 2023, Representational Strengths and Limitations of Transformers"
+    # What the source found, in words (bench.publish prints it under the task's heading).
+    reported = ("Representation bounds: transformers compute qSA with size growing only with q, while recurrent "
+                "and fully-connected networks need size polynomial in the input length.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"d": 4, "q": 2, "code_dim": 16, "length": 6, "eval_lengths": (12,)},
         "paper": {"d": 16, "q": 4, "code_dim": 128, "length": 64, "eval_lengths": (128,)},

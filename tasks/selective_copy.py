@@ -38,6 +38,9 @@ class SelectiveCopy(Task):
 
     metric = "accuracy"
     paper = "Gu & Dao 2023, Mamba: Linear-Time Sequence Modeling with Selective State Spaces"
+    # What the source found, in words (bench.publish prints it under the task's heading).
+    reported = ("The selective SSM of Mamba solves selective copying, while time-invariant SSMs such as S4 do "
+                "not.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"num_tokens": 4, "vocab": 8, "length": 16, "eval_lengths": (32,)},
         # the paper: 4096 positions, 16 tokens to copy, vocabulary 16 (no length generalization tested)

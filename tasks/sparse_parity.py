@@ -38,6 +38,9 @@ class SparseParity(Task):
 
     metric = "accuracy"
     paper = "Barak, Edelman, Goel, Kakade, Malach, Zhang 2022, Hidden Progress in Deep Learning: SGD Learns Parities Near the Computational Limit"
+    # What the source found, in words (bench.publish prints it under the task's heading).
+    reported = ("SGD on standard networks (MLPs, transformers) learns k-sparse parities of n bits in about n^O(k)"
+                " steps, near the computational limit, with long loss plateaus that hide steady progress.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"length": 8, "k": 2, "eval_lengths": (12,)},
         "paper": {"length": 50, "k": 3, "eval_lengths": (100,)},

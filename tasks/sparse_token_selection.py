@@ -55,6 +55,10 @@ class SparseTokenSelection(Task):
 
     metric = "r2"
     paper = "Wang, Wei, Hsu, Lee 2024 (ICML); Sanford, Hsu, Telgarsky 2023"
+    # What the source found, in words (bench.publish prints it under the task's heading).
+    reported = ("A one-layer transformer trained by gradient descent provably learns STS_q and, with stochastic "
+                "positional encoding, keeps its accuracy on longer sequences; fully-connected networks provably "
+                "cannot learn it efficiently.")
 
     d: int = 8
     q: int = 3

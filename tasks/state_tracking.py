@@ -59,6 +59,10 @@ class StateTracking(Task):
 
     metric = "accuracy"
     paper = "Merrill, Petty, Sabharwal 2024, The Illusion of State in State-Space Models; Grazzi et al. 2024, Unlocking State-Tracking in Linear RNNs Through Negative Eigenvalues"
+    # What the source found, in words (bench.publish prints it under the task's heading).
+    reported = ("Fixed-depth transformers and SSMs cannot express S5/A5 state tracking while RNNs can, and "
+                "experiments agree (Merrill); linear RNNs solve parity only once negative eigenvalues are allowed"
+                " (Grazzi).")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"length": 6, "eval_lengths": (10,)},
         "paper": {"length": 40, "eval_lengths": (128, 256)},

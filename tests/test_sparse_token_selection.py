@@ -8,13 +8,8 @@ import torch
 
 from bench import get_task
 from bench.data import fixed_set
-from bench.metrics import make_metric
 
-
-def _r2(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric("r2", task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
+import task_checks as checks
 
 
 @pytest.mark.parametrize("codes", ["stochastic", "fixed", "onehot"])
@@ -44,17 +39,15 @@ def handset_attention(task, batch, beta: float = 60.0) -> torch.Tensor:
 
 def test_handset_attention_solves_every_length_with_stochastic_codes() -> None:
     task = get_task("sparse_token_selection", code_dim=64, eval_lengths=(32, 64))
-    for length in task.all_lengths:
-        batch = fixed_set(task, 2000, length, seed=0, stream="test")
-        assert _r2(task, length, handset_attention(task, batch), batch) > 0.99
+    checks.assert_solves_every_length(task, 2000, lambda batch: handset_attention(task, batch), above=0.99, metric="r2")
 
 
 def test_chance_baseline_mean_predictor_scores_zero() -> None:
     task = get_task("sparse_token_selection")
     batch = fixed_set(task, 4000, task.length, seed=0, stream="test")
-    assert abs(_r2(task, task.length, torch.zeros_like(batch.y), batch) - task.chance) < 0.02
+    assert abs(checks.score(task, task.length, torch.zeros_like(batch.y), batch, "r2") - task.chance) < 0.02
     noise = torch.randn(batch.y.shape, generator=torch.Generator().manual_seed(0)) * batch.y[batch.mask].std()
-    assert _r2(task, task.length, noise, batch) < task.chance  # a random predictor is worse than chance
+    assert checks.score(task, task.length, noise, batch, "r2") < task.chance  # a random predictor is worse than chance
 
 
 def test_codes_are_orthonormal_within_code_dim_and_fixed_codes_shared() -> None:
@@ -73,16 +66,9 @@ def test_codes_are_orthonormal_within_code_dim_and_fixed_codes_shared() -> None:
 
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task("sparse_token_selection")
-    a = fixed_set(task, 8, 16, seed=1, stream="train")
-    b = fixed_set(task, 8, 16, seed=1, stream="train")
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
-    val = fixed_set(task, 8, 16, seed=1, stream="val")
-    test = fixed_set(task, 8, 16, seed=1, stream="test")
-    assert not torch.allclose(a.x, val.x) and not torch.allclose(val.x, test.x)
-    assert not torch.allclose(a.x, fixed_set(task, 8, 16, seed=2, stream="train").x)
-    for length in task.eval_lengths:
-        assert length > task.length
-        assert task.sample(2, length, torch.Generator().manual_seed(0)).x.shape[1] == length + 1 > task.spec().seq_len
+    checks.assert_deterministic_and_disjoint(task, 8, 16, same=torch.allclose)
+    # `length` data tokens, then the query token
+    checks.assert_ood_longer(task, 2, inputs="vectors", seq_len=lambda length: length + 1)
 
 
 def test_onehot_needs_enough_code_dimensions() -> None:

@@ -1,25 +1,84 @@
-"""Statistics helper: the t interval against known values and its coverage on a known distribution."""
+"""Statistics: intervals against known values, their coverage on known distributions, and `differ`."""
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 
-from bench.stats import mean_ci
+from bench.stats import DEFAULT_METHOD, METHODS, coverage, differ, mean_ci, method_label, t_quantile
+
+SIM_ERROR = 3 * math.sqrt(0.95 * 0.05 / 2000)  # three standard errors of a coverage from 2000 trials
 
 
-def test_known_values() -> None:
+def test_t_interval_known_values() -> None:
     est = mean_ci([1.0, 2.0, 3.0])
-    assert est.mean == 2.0 and est.n == 3
+    assert est.mean == 2.0 and est.n == 3 and est.method == "t"
     assert est.half_width == pytest.approx(4.303 * 1.0 / 3**0.5, rel=1e-4)
+    assert est.format() == "2.000 ± 2.484 (n=3, 95% t)"
     single = mean_ci([5.0])
     assert single.low is None and single.format() == "5.000 (n=1)"
 
 
-def test_coverage_close_to_95_percent() -> None:
-    rng = random.Random(0)
-    trials, hits = 2000, 0
-    for _ in range(trials):
-        est = mean_ci([rng.gauss(1.0, 2.0) for _ in range(5)])
-        hits += est.low <= 1.0 <= est.high
-    assert 0.93 < hits / trials < 0.97
+def test_t_quantile_table_and_fractional_df() -> None:
+    assert t_quantile(2) == 4.303 and t_quantile(11) == 2.201
+    assert t_quantile(11.7) == t_quantile(11)  # fractional (Welch) df rounds down: wider, never narrower
+    assert t_quantile(500) == 1.980
+    with pytest.raises(ValueError):
+        t_quantile(0.5)
+
+
+@pytest.mark.parametrize("n", [3, 10])
+def test_default_method_covers_95_percent_on_a_normal(n: int) -> None:
+    assert DEFAULT_METHOD == "t"
+    assert abs(coverage(DEFAULT_METHOD, n, trials=2000, seed=n) - 0.95) < SIM_ERROR
+
+
+def test_percentile_bootstrap_undercovers_at_three_seeds() -> None:
+    # The evidence for the default: at n=3 the bootstrap's interval is far too narrow (README, "Statistics").
+    assert coverage("percentile", 3, trials=400, resamples=400) < 0.85
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_bootstrap_is_reproducible_and_sensible(method: str) -> None:
+    rng = random.Random(1)
+    values = [rng.gauss(5.0, 1.0) for _ in range(200)]
+    a, b = mean_ci(values, method), mean_ci(values, method)
+    assert a == b and a.method == method and not a.symmetric
+    assert a.low < a.mean < a.high
+    t = mean_ci(values, "t")  # with many values every method agrees with the normal approximation
+    assert a.low == pytest.approx(t.low, abs=0.05) and a.high == pytest.approx(t.high, abs=0.05)
+    assert "[" in a.interval_text() and f"95% {method}" in a.format()
+    assert mean_ci([2.0, 2.0, 2.0], method).low == 2.0  # no spread, no interval width
+
+
+def test_unknown_method_and_empty_input() -> None:
+    with pytest.raises(ValueError, match="valid: t, percentile, bca"):
+        mean_ci([1.0, 2.0], "jackknife")
+    with pytest.raises(ValueError):
+        mean_ci([])
+    assert method_label() == "95% CI, Student-t" and set(METHODS) == {"t", "percentile", "bca"}
+
+
+def test_differ_clearly_different_and_identical_samples() -> None:
+    clear = differ([0.90, 0.91, 0.92], [0.10, 0.12, 0.11])
+    assert clear.differs and clear.difference == pytest.approx(0.8) and clear.low > 0
+    same = differ([0.5, 0.6, 0.7], [0.5, 0.6, 0.7])
+    assert not same.differs and same.difference == 0 and same.low < 0 < same.high
+    overlapping = differ([0.50, 0.62, 0.55], [0.52, 0.60, 0.58])
+    assert not overlapping.differs
+    assert "within noise" in overlapping.format() and "differ" in clear.format()
+
+
+def test_differ_edge_cases() -> None:
+    one = differ([0.9], [0.1, 0.2, 0.15])
+    assert not one.differs and one.low is None and one.difference == pytest.approx(0.75)
+    assert "at least 2" in one.format()
+    empty = differ([None, None], [0.1, 0.2])
+    assert empty.difference is None and not empty.differs
+    equal_constant = differ([1.0, 1.0], [1.0, 1.0, 1.0])
+    assert not equal_constant.differs and equal_constant.low == equal_constant.high == 0
+    constant_apart = differ([1.0, 1.0], [0.0, 0.0])
+    assert constant_apart.differs and constant_apart.low == 1.0
+    with_none = differ([0.9, None, 0.91, 0.92], [0.1, 0.11, None, 0.12])
+    assert with_none.differs and (with_none.n_a, with_none.n_b) == (3, 3)

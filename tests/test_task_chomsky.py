@@ -6,20 +6,13 @@ import pytest
 import torch
 
 from bench import ArchbenchError, get_task
-from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
 from tasks.chomsky import Chomsky
+
+import task_checks as checks
 
 NAME = "chomsky"
 TASKS = ["even_pairs", "cycle_navigation", "modular_arithmetic", "reverse_string", "stack_manipulation", "duplicate_string"]
 SEQUENCE_TASKS = ["reverse_string", "stack_manipulation", "duplicate_string"]
-
-
-def _score(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
 
 
 def expected_output(name: str, inputs: list[int]) -> list[int]:
@@ -54,11 +47,7 @@ def solve_prefix(task, prefix: list[int]) -> int:
 
 
 def causal_predictions(task, batch) -> torch.Tensor:
-    preds = torch.zeros(*batch.y.shape, task.num_classes)
-    xs = batch.x.tolist()
-    for b, t in batch.mask.nonzero().tolist():
-        preds[b, t, solve_prefix(task, xs[b][: t + 1])] = 1.0  # the solver never sees x[:, t+1:]
-    return preds
+    return checks.predict_from_prefixes(batch, task.num_classes, lambda prefix: solve_prefix(task, prefix))
 
 
 @pytest.mark.parametrize(("name", "mode"), [(name, "teacher_forced") for name in TASKS] + [(name, "blank") for name in SEQUENCE_TASKS])
@@ -95,14 +84,9 @@ def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
 def test_reference_solver_on_prefixes_is_perfect_at_every_length(name: str) -> None:
     for mode in ("teacher_forced", "blank") if name in SEQUENCE_TASKS else ("teacher_forced",):
         task = get_task(NAME, task=name, output_mode=mode)
-        for length in task.all_lengths:
-            batch = fixed_set(task, 32, length, seed=0, stream="test")
-            preds = causal_predictions(task, batch)
-            assert _score(task, length, preds, batch) == 1.0
-            b, t = batch.mask.nonzero()[0].tolist()
-            preds[b, t] = 0.0
-            preds[b, t, (int(batch.y[b, t]) + 1) % task.num_classes] = 1.0
-            assert _score(task, length, preds, batch) == pytest.approx(1 - 1 / int(batch.mask.sum()))
+        for length, batch, preds in checks.assert_solves_every_length(task, 32, lambda batch: causal_predictions(task, batch)):
+            checks.corrupt_first_target(preds, batch, task.num_classes)
+            assert checks.score(task, length, preds, batch) == pytest.approx(1 - 1 / int(batch.mask.sum()))
 
 
 def test_known_examples_from_the_paper() -> None:
@@ -120,40 +104,23 @@ def test_known_examples_from_the_paper() -> None:
 def test_chance_from_constant_and_random_predictors(name: str) -> None:
     task = get_task(NAME, task=name)
     n = 8000 if name not in SEQUENCE_TASKS else 1000
-    train = fixed_set(task, n, task.length, seed=0, stream="train")
-    test = fixed_set(task, n, task.length, seed=0, stream="test")
     C = task.num_classes
-    majority = int(train.y[train.mask].mode().values)  # best constant, chosen on training data
-    constant = torch.zeros(*test.y.shape, C)
-    constant[..., majority] = 1.0
-    assert abs(_score(task, task.length, constant, test) - task.chance) < 0.02
-    random = torch.rand(*test.y.shape, C, generator=torch.Generator().manual_seed(0))
-    assert abs(_score(task, task.length, random, test) - 1 / C) < 0.02 and 1 / C <= task.chance + 1e-9
+    checks.assert_chance_baselines(task, n, 0.02, classes=C, random_level=1 / C)
+    assert 1 / C <= task.chance + 1e-9
     expected = {"even_pairs": 41 / 80, "reverse_string": 0.5, "duplicate_string": 0.5}
     if name in expected:
         assert task.chance == pytest.approx(expected[name])
 
 
-def test_determinism_disjoint_streams_and_longer_ood() -> None:
-    for name in TASKS:
-        task = get_task(NAME, task=name)
-        a = fixed_set(task, 16, 40, seed=1, stream="train")
-        b = fixed_set(task, 16, 40, seed=1, stream="train")
-        assert all(torch.equal(u, v) for u, v in zip(a, b))
-        val = fixed_set(task, 16, 40, seed=1, stream="val")
-        test = fixed_set(task, 16, 40, seed=1, stream="test")
-        assert not torch.equal(a.x, val.x) and not torch.equal(val.x, test.x) and not torch.equal(a.x, test.x)
-        assert not torch.equal(a.x, fixed_set(task, 16, 40, seed=2, stream="train").x)
-        previous = task.spec().seq_len
-        for length in task.eval_lengths:
-            spec = task.spec(length)
-            assert length > task.length and spec.seq_len > previous
-            batch = task.sample(64, length, torch.Generator().manual_seed(0))
-            assert batch.x.shape == (64, spec.seq_len) and int(batch.x.max()) < spec.vocab_size
-            assert int(batch.y.max()) < spec.num_classes
-            assert int(batch.mask.int().argmax(1).min()) > task.length  # the first target comes after a longer input
-            previous = spec.seq_len
-        assert task.spec().max_seq_len == task.spec(100).seq_len
+@pytest.mark.parametrize("name", TASKS)
+def test_determinism_disjoint_streams_and_longer_ood(name: str) -> None:
+    task = get_task(NAME, task=name)
+    checks.assert_deterministic_and_disjoint(task, 16, 40)
+
+    def check(length: int, spec, batch) -> None:
+        assert int(batch.mask.int().argmax(1).min()) > task.length  # the first target comes after a longer input
+
+    checks.assert_ood_longer(task, 64, check, max_seq_len=task.spec(100).seq_len)
 
 
 @pytest.mark.parametrize(
@@ -170,8 +137,7 @@ def test_determinism_disjoint_streams_and_longer_ood() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task(NAME, **params)
+    checks.assert_refused(NAME, params, message)
 
 
 def test_direct_construction_validates_the_task_name_too() -> None:
@@ -180,11 +146,7 @@ def test_direct_construction_validates_the_task_name_too() -> None:
 
 
 def test_smoke_profile_is_tiny_and_solvable() -> None:
-    profiles = get_task_entry(NAME).obj.profile_params
     for name in TASKS:
-        task = get_task(NAME, task=name, **profiles["smoke"])
-        assert task.length == 20 and task.spec(max(task.all_lengths)).seq_len <= 90
-        for length in task.all_lengths:
-            batch = fixed_set(task, 16, length, seed=0, stream="test")
-            assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
-        get_task(NAME, task=name, **profiles["paper"])
+        task = checks.smoke_task(NAME, 90, task=name)
+        assert task.length == 20
+        checks.assert_solves_every_length(task, 16, lambda batch: causal_predictions(task, batch))

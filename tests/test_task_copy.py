@@ -4,16 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench import ArchbenchError, get_task
-from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
+from bench import get_task
 
-
-def _score(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
+import task_checks as checks
 
 
 def solve_prefix(sep: int, prefix: list[int]) -> int:
@@ -23,11 +16,7 @@ def solve_prefix(sep: int, prefix: list[int]) -> int:
 
 
 def causal_predictions(task, batch) -> torch.Tensor:
-    preds = torch.zeros(*batch.y.shape, task.spec().num_classes)
-    xs = batch.x.tolist()
-    for b, t in batch.mask.nonzero().tolist():
-        preds[b, t, solve_prefix(task.sep, xs[b][: t + 1])] = 1.0
-    return preds
+    return checks.predict_from_prefixes(batch, task.spec().num_classes, lambda prefix: solve_prefix(task.sep, prefix))
 
 
 def test_layout_and_targets_by_brute_force_parsing() -> None:
@@ -58,14 +47,9 @@ def test_layout_and_targets_by_brute_force_parsing() -> None:
 
 def test_reference_solver_on_prefixes_reaches_exact_match_one_at_every_length() -> None:
     task = get_task("copy")
-    for length in task.all_lengths:
-        batch = fixed_set(task, 64, length, seed=0, stream="test")
-        preds = causal_predictions(task, batch)
-        assert _score(task, length, preds, batch) == 1.0
-        b, t = batch.mask.nonzero()[0].tolist()
-        preds[b, t] = 0.0
-        preds[b, t, (int(batch.y[b, t]) + 1) % task.alphabet_size] = 1.0  # one wrong token ruins that sequence
-        assert _score(task, length, preds, batch) == pytest.approx(63 / 64)
+    for length, batch, preds in checks.assert_solves_every_length(task, 64, lambda batch: causal_predictions(task, batch)):
+        checks.corrupt_first_target(preds, batch, task.alphabet_size)  # one wrong token ruins that sequence
+        assert checks.score(task, length, preds, batch) == pytest.approx(63 / 64)
 
 
 @pytest.mark.parametrize("params", [{}, {"alphabet_size": 2, "min_length": 1, "length": 3, "eval_lengths": (6,)}])
@@ -74,38 +58,24 @@ def test_chance_from_constant_and_random_predictors(params: dict) -> None:
     task = get_task("copy", **params)
     if params:
         assert task.chance == pytest.approx((1 / 2 + 1 / 4 + 1 / 8) / 3)
-    train = fixed_set(task, 4000, task.length, seed=0, stream="train")
-    test = fixed_set(task, 4000, task.length, seed=0, stream="test")
-    C = task.spec().num_classes
-    majority = int(train.y[train.mask].mode().values)  # best constant letter, chosen on training data
-    constant = torch.zeros(*test.y.shape, C)
-    constant[..., majority] = 1.0
-    tolerance = 0.03
-    assert abs(_score(task, task.length, constant, test) - task.chance) < tolerance
-    random_letters = torch.zeros(*test.y.shape, C)
-    random_letters[..., : task.alphabet_size] = torch.rand(*test.y.shape, task.alphabet_size, generator=torch.Generator().manual_seed(0))
-    assert abs(_score(task, task.length, random_letters, test) - task.chance) < tolerance
+
+    def random_letters(shape: torch.Size) -> torch.Tensor:  # uniform over the letters, never SEP or PAD
+        preds = torch.zeros(*shape, task.spec().num_classes)
+        generator = torch.Generator().manual_seed(0)
+        preds[..., : task.alphabet_size] = torch.rand(*shape, task.alphabet_size, generator=generator)
+        return preds
+
+    checks.assert_chance_baselines(task, 4000, 0.03, random=random_letters)
 
 
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task("copy")
-    a = fixed_set(task, 16, 20, seed=1, stream="train")
-    b = fixed_set(task, 16, 20, seed=1, stream="train")
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
-    val = fixed_set(task, 16, 20, seed=1, stream="val")
-    test = fixed_set(task, 16, 20, seed=1, stream="test")
-    assert not torch.equal(a.x, val.x) and not torch.equal(val.x, test.x) and not torch.equal(a.x, test.x)
-    assert not torch.equal(a.x, fixed_set(task, 16, 20, seed=2, stream="train").x)
-    previous = task.spec().seq_len
-    for length in task.eval_lengths:
-        spec = task.spec(length)
-        assert length > task.length and spec.seq_len > previous
-        batch = task.sample(4, length, torch.Generator().manual_seed(0))
-        assert batch.x.shape == batch.y.shape == batch.mask.shape == (4, spec.seq_len)
-        assert int(batch.x.max()) < spec.vocab_size and int(batch.y.max()) < spec.num_classes
+    checks.assert_deterministic_and_disjoint(task, 16, 20)
+
+    def check(length: int, spec, batch) -> None:
         assert int(batch.mask.sum(1).min()) > task.length  # every copy longer than any training copy
-        previous = spec.seq_len
-    assert task.spec().max_seq_len == 160
+
+    checks.assert_ood_longer(task, 4, check, max_seq_len=160)
 
 
 @pytest.mark.parametrize(
@@ -120,15 +90,9 @@ def test_determinism_disjoint_streams_and_longer_ood() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task("copy", **params)
+    checks.assert_refused("copy", params, message)
 
 
 def test_smoke_profile_is_tiny_and_solvable() -> None:
-    profiles = get_task_entry("copy").obj.profile_params
-    task = get_task("copy", **profiles["smoke"])
-    assert task.spec(max(task.all_lengths)).seq_len <= 16
-    for length in task.all_lengths:
-        batch = fixed_set(task, 32, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
-    get_task("copy", **profiles["paper"])
+    task = checks.smoke_task("copy", 16)
+    checks.assert_solves_every_length(task, 32, lambda batch: causal_predictions(task, batch))

@@ -4,18 +4,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench import ArchbenchError, Batch, get_task
+from bench import Batch, get_task
 from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
+
+import task_checks as checks
 
 NAME = "icl_regression"
-
-
-def _score(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
 
 
 def normal_equations_prediction(prefix: list[list[float]], d: int) -> float:
@@ -52,11 +46,8 @@ def test_layout_and_targets_by_brute_force_parsing() -> None:
 def test_least_squares_baseline_matches_normal_equations_and_solves_every_length() -> None:
     task = get_task(NAME)
     d = task.d
-    for length in task.all_lengths:
-        batch = fixed_set(task, 500, length, seed=0, stream="test")
-        preds = task.least_squares_baseline(batch)
+    for length, batch, preds in checks.assert_solves_every_length(task, 500, task.least_squares_baseline, above=0.9999):
         assert preds.shape == batch.y.shape
-        assert _score(task, length, preds, batch) > 0.9999
         error = (preds - batch.y).abs()[..., 0]
         for i in range(length):  # exact once the preceding points determine w
             assert (error[:, 2 * i].max() < 1e-3) == (i >= d)
@@ -87,14 +78,14 @@ def test_skip_zero_scores_garg_curve_and_noise_limits_least_squares() -> None:
     batch = fixed_set(task, 4000, task.length, seed=0, stream="test")
     assert batch.mask[:, 0::2].all()
     expected = 1 - (task.d + 1) / (2 * task.length)  # the first d points are under-determined
-    assert _score(task, task.length, task.least_squares_baseline(batch), batch) == pytest.approx(expected, abs=0.02)
+    assert checks.score(task, task.length, task.least_squares_baseline(batch), batch) == pytest.approx(expected, abs=0.02)
     noisy = get_task(NAME, noise_std=0.5)
     batch = fixed_set(noisy, 2000, noisy.length, seed=0, stream="test")
     assert abs(float((batch.y[:, 0::2] - batch.x[:, 1::2, -1:]).abs().max())) == 0.0  # target = noisy y shown next
     ridge = noisy.least_squares_baseline(batch, ridge=0.25)  # the posterior mean under the noise
     residual = (ridge - batch.y)[batch.mask]
     assert 0.5 < float(residual.std()) < 0.8  # the noise floor 0.5, plus the estimation error
-    assert 0.85 < _score(noisy, noisy.length, ridge, batch) < 0.95  # below 1 - 0.25 / 5.25: noise is unpredictable
+    assert 0.85 < checks.score(noisy, noisy.length, ridge, batch) < 0.95  # below 1 - 0.25 / 5.25: noise is unpredictable
     ordinary = noisy.least_squares_baseline(batch)
     peak = (ordinary - batch.y)[:, 2 * noisy.d, 0].pow(2).mean()  # i = d points: interpolating the noise
     assert float(peak) > 2 * float((ridge - batch.y)[:, 2 * noisy.d, 0].pow(2).mean())
@@ -103,34 +94,21 @@ def test_skip_zero_scores_garg_curve_and_noise_limits_least_squares() -> None:
 def test_chance_from_constant_and_random_predictors() -> None:
     task = get_task(NAME)
     assert task.chance == 0.0
-    train = fixed_set(task, 4000, task.length, seed=0, stream="train")
-    test = fixed_set(task, 4000, task.length, seed=0, stream="test")
-    constant = torch.full_like(test.y, float(train.y[train.mask].mean()))  # best constant: the training mean
-    assert abs(_score(task, task.length, constant, test) - task.chance) < 0.01
-    assert abs(_score(task, task.length, torch.zeros_like(test.y), test) - task.chance) < 0.01
+    train, test = checks.assert_mean_constant_at_chance(task, 4000, 0.01)  # best constant: the training mean
+    assert abs(checks.score(task, task.length, torch.zeros_like(test.y), test) - task.chance) < 0.01
     scale = float(train.y[train.mask].std())
     random = torch.randn(test.y.shape, generator=torch.Generator().manual_seed(0)) * scale
-    assert _score(task, task.length, random, test) < task.chance - 0.5  # a random guess is worse than chance
+    assert checks.score(task, task.length, random, test) < task.chance - 0.5  # a random guess is worse than chance
 
 
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task(NAME)
-    a = fixed_set(task, 16, 20, seed=1, stream="train")
-    b = fixed_set(task, 16, 20, seed=1, stream="train")
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
-    val = fixed_set(task, 16, 20, seed=1, stream="val")
-    test = fixed_set(task, 16, 20, seed=1, stream="test")
-    assert not torch.allclose(a.x, val.x) and not torch.allclose(val.x, test.x) and not torch.allclose(a.x, test.x)
-    assert not torch.allclose(a.x, fixed_set(task, 16, 20, seed=2, stream="train").x)
-    previous = task.spec().seq_len
-    for length in task.eval_lengths:
-        spec = task.spec(length)
-        assert length > task.length and spec.seq_len == 2 * length > previous
-        batch = task.sample(4, length, torch.Generator().manual_seed(0))
-        assert batch.x.shape == (4, spec.seq_len, spec.input_dim)
+    checks.assert_deterministic_and_disjoint(task, 16, 20, same=torch.allclose)
+
+    def check(length: int, spec, batch) -> None:
         assert int(batch.mask.sum(1).min()) == length - task.d  # more in-context points scored
-        previous = spec.seq_len
-    assert task.spec().max_seq_len == 160
+
+    checks.assert_ood_longer(task, 4, check, inputs="vectors", seq_len=lambda length: 2 * length, max_seq_len=160)
 
 
 @pytest.mark.parametrize(
@@ -147,16 +125,10 @@ def test_determinism_disjoint_streams_and_longer_ood() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task(NAME, **params)
+    checks.assert_refused(NAME, params, message)
 
 
 def test_smoke_profile_is_tiny_and_solvable() -> None:
-    profiles = get_task_entry(NAME).obj.profile_params
-    task = get_task(NAME, **profiles["smoke"])
-    assert task.spec(max(task.all_lengths)).seq_len <= 24
-    for length in task.all_lengths:
-        batch = fixed_set(task, 64, length, seed=0, stream="test")
-        assert _score(task, length, task.least_squares_baseline(batch), batch) > 0.9999
-    get_task(NAME, **profiles["paper"])
+    task = checks.smoke_task(NAME, 24)
+    checks.assert_solves_every_length(task, 64, task.least_squares_baseline, above=0.9999)
     assert get_task(NAME, skip="none").skipped == 5 and get_task(NAME, skip="2").skipped == 2  # CLI strings

@@ -7,17 +7,11 @@ import torch
 
 from bench import ArchbenchError, Batch, get_task
 from bench.data import fixed_set, stream_generator
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
 from tasks.icll_dfa import DFABatch, dfa_validity, valid_next_tokens
 
+import task_checks as checks
+
 NAME = "icll_dfa"
-
-
-def _score(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
 
 
 def python_valid(table: list[list[int]], prefix: list[int], delim: int) -> set[int]:
@@ -86,15 +80,14 @@ def test_oracle_on_prefixes_is_always_valid_and_beats_solved_at() -> None:
     randomness of the next token, the oracle's is the best achievable and clears solved_at."""
     task = get_task(NAME)
     C = task.spec().num_classes
+    solver = lambda prefix, table: oracle(task, table, prefix)  # noqa: E731
     for length in task.all_lengths:
         batch = task.sample(40, length, stream_generator(0, "test", length))
-        preds = torch.zeros(40, length, C)
-        tables, xs = batch.transitions.tolist(), batch.x.tolist()
-        for b, t in batch.mask.nonzero().tolist():
-            preds[b, t, oracle(task, tables[b], xs[b][: t + 1])] = 1.0  # the solver never sees x[:, t+1:]
+        preds = checks.predict_from_prefixes(batch, C, solver, per_example=batch.transitions.tolist())
+        assert preds.shape == (40, length, C)
         assert dfa_validity(preds, batch) == 1.0
         assert task.dfa_validity(preds.argmax(-1), batch) == 1.0
-        assert task.solved_at < _score(task, length, preds, batch) < 0.6
+        assert task.solved_at < checks.score(task, length, preds, batch) < 0.6
     wrong = torch.zeros(40, length, C)
     wrong[..., task.delim] = 1.0  # DELIM everywhere: invalid right after every DELIM
     assert dfa_validity(wrong, batch) == pytest.approx(1 - float((batch.x == task.delim).float().mean()))
@@ -114,19 +107,13 @@ def test_validity_is_causal_and_needs_the_automata() -> None:
 
 def test_chance_from_constant_and_random_predictors() -> None:
     task = get_task(NAME)
-    train = fixed_set(task, 4000, task.length, seed=0, stream="train")
-    test = fixed_set(task, 4000, task.length, seed=0, stream="test")
     C = task.spec().num_classes
+    train, _ = checks.assert_chance_baselines(task, 4000, 0.01, random_level=1 / C)
+    assert 1 / C < task.chance
+    assert checks.majority_class(train) == task.delim
     targets = train.y[train.mask]
-    majority = int(targets.mode().values)
-    assert majority == task.delim
     symbol_rates = torch.bincount(targets, minlength=C)[: task.vocab].float() / targets.numel()
     assert float(symbol_rates.max() - symbol_rates.min()) < 0.01  # symbols equally frequent, by symmetry
-    constant = torch.zeros(*test.y.shape, C)
-    constant[..., majority] = 1.0
-    assert abs(_score(task, task.length, constant, test) - task.chance) < 0.01
-    random = torch.rand(*test.y.shape, C, generator=torch.Generator().manual_seed(0))
-    assert abs(_score(task, task.length, random, test) - 1 / C) < 0.01 and 1 / C < task.chance
     for length in task.eval_lengths:  # the renewal recursion at other lengths too
         batch = fixed_set(task, 1000, length, seed=0, stream="test")
         assert float((batch.y == task.delim).float().mean()) == pytest.approx(task.delim_rate(length), abs=0.01)
@@ -138,10 +125,7 @@ def test_determinism_disjoint_streams_and_automata_and_longer_ood() -> None:
     b = task.sample(16, 64, stream_generator(1, "train", 64))
     assert all(torch.equal(u, v) for u, v in zip(a, b)) and torch.equal(a.transitions, b.transitions)
     assert all(torch.equal(u, v) for u, v in zip(a, fixed_set(task, 16, 64, seed=1, stream="train")))
-    val = fixed_set(task, 16, 64, seed=1, stream="val")
-    test = fixed_set(task, 16, 64, seed=1, stream="test")
-    assert not torch.equal(a.x, val.x) and not torch.equal(val.x, test.x) and not torch.equal(a.x, test.x)
-    assert not torch.equal(a.x, fixed_set(task, 16, 64, seed=2, stream="train").x)
+    checks.assert_deterministic_and_disjoint(task, 16, 64)
     automata = {}
     for stream in ("train", "val", "test"):
         tables = task.sample(1000, 8, stream_generator(0, stream, 8)).transitions
@@ -149,15 +133,11 @@ def test_determinism_disjoint_streams_and_automata_and_longer_ood() -> None:
         assert len(automata[stream]) == 1000  # a fresh automaton per example
     assert not automata["train"] & automata["val"] and not automata["train"] & automata["test"]
     assert not automata["val"] & automata["test"]
-    previous = task.spec().seq_len
-    for length in task.eval_lengths:
-        spec = task.spec(length)
-        assert length > task.length and spec.seq_len == length > previous
-        batch = task.sample(8, length, torch.Generator().manual_seed(0))
-        assert batch.x.shape == (8, length) and int(batch.x.max()) < spec.vocab_size
+
+    def check(length: int, spec, batch) -> None:
         assert int((batch.x == task.delim).sum(1).min()) > 64 / task.max_string_length  # more strings in context
-        previous = spec.seq_len
-    assert task.spec().max_seq_len == 256
+
+    checks.assert_ood_longer(task, 8, check, seq_len=lambda length: length, max_seq_len=256)
 
 
 @pytest.mark.parametrize(
@@ -176,16 +156,13 @@ def test_determinism_disjoint_streams_and_automata_and_longer_ood() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task(NAME, **params)
+    checks.assert_refused(NAME, params, message)
 
 
 def test_smoke_profile_is_tiny_and_consistent() -> None:
-    profiles = get_task_entry(NAME).obj.profile_params
-    task = get_task(NAME, **profiles["smoke"])
-    assert task.spec(max(task.all_lengths)).seq_len <= 48 and task.chance < task.solved_at
+    task = checks.smoke_task(NAME, 48)
+    assert task.chance < task.solved_at
     for length in task.all_lengths:
         batch = task.sample(32, length, stream_generator(0, "test", length))
         valid = valid_next_tokens(batch)
         assert bool(valid.gather(-1, batch.y.unsqueeze(-1)).all())  # every actual next token is valid
-    get_task(NAME, **profiles["paper"])

@@ -4,18 +4,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench import ArchbenchError, get_task
-from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
+from bench import get_task
+
+import task_checks as checks
 
 NAME = "induction_heads"
-
-
-def _score(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
 
 
 def solve_prefix(task, prefix: list[int]) -> int:
@@ -25,11 +18,7 @@ def solve_prefix(task, prefix: list[int]) -> int:
 
 
 def causal_predictions(task, batch) -> torch.Tensor:
-    preds = torch.zeros(*batch.y.shape, task.spec().num_classes)
-    xs = batch.x.tolist()
-    for b, t in batch.mask.nonzero().tolist():
-        preds[b, t, solve_prefix(task, xs[b][: t + 1])] = 1.0  # the solver never sees x[:, t+1:]
-    return preds
+    return checks.predict_from_prefixes(batch, task.spec().num_classes, lambda prefix: solve_prefix(task, prefix))
 
 
 def test_layout_and_target_by_brute_force_scan() -> None:
@@ -53,47 +42,24 @@ def test_layout_and_target_by_brute_force_scan() -> None:
 
 def test_reference_solver_on_prefixes_is_perfect_at_every_length() -> None:
     task = get_task(NAME)
-    for length in task.all_lengths:
-        batch = fixed_set(task, 64, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
+    for length, batch, _ in checks.assert_solves_every_length(task, 64, lambda batch: causal_predictions(task, batch)):
         # the answer is not the last content token or a fixed position: copying x[t-1] fails
         naive = torch.nn.functional.one_hot(batch.x[:, -2].clamp(max=task.vocab - 1), task.vocab).float()
         preds = torch.zeros(*batch.y.shape, task.vocab)
         preds[:, -1] = naive
-        assert _score(task, length, preds, batch) < 0.3
+        assert checks.score(task, length, preds, batch) < 0.3
 
 
 def test_chance_from_constant_and_random_predictors() -> None:
     task = get_task(NAME)
     assert task.chance == pytest.approx(1 / 16)
-    train = fixed_set(task, 8000, task.length, seed=0, stream="train")
-    test = fixed_set(task, 8000, task.length, seed=0, stream="test")
-    C = task.spec().num_classes
-    majority = int(train.y[train.mask].mode().values)
-    constant = torch.zeros(*test.y.shape, C)
-    constant[..., majority] = 1.0
-    assert abs(_score(task, task.length, constant, test) - task.chance) < 0.015
-    random = torch.rand(*test.y.shape, C, generator=torch.Generator().manual_seed(0))
-    assert abs(_score(task, task.length, random, test) - task.chance) < 0.015
+    checks.assert_chance_baselines(task, 8000, 0.015)
 
 
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task(NAME)
-    a = fixed_set(task, 16, 64, seed=1, stream="train")
-    b = fixed_set(task, 16, 64, seed=1, stream="train")
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
-    val = fixed_set(task, 16, 64, seed=1, stream="val")
-    test = fixed_set(task, 16, 64, seed=1, stream="test")
-    assert not torch.equal(a.x, val.x) and not torch.equal(val.x, test.x) and not torch.equal(a.x, test.x)
-    assert not torch.equal(a.x, fixed_set(task, 16, 64, seed=2, stream="train").x)
-    previous = task.spec().seq_len
-    for length in task.eval_lengths:
-        spec = task.spec(length)
-        assert length > task.length and spec.seq_len == length > previous
-        batch = task.sample(4, length, torch.Generator().manual_seed(0))
-        assert batch.x.shape == (4, length) and int(batch.x.max()) < spec.vocab_size
-        previous = spec.seq_len
-    assert task.spec().max_seq_len == 1024
+    checks.assert_deterministic_and_disjoint(task, 16, 64)
+    checks.assert_ood_longer(task, 4, seq_len=lambda length: length, max_seq_len=1024)
 
 
 @pytest.mark.parametrize(
@@ -108,15 +74,9 @@ def test_determinism_disjoint_streams_and_longer_ood() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task(NAME, **params)
+    checks.assert_refused(NAME, params, message)
 
 
 def test_smoke_profile_is_tiny_and_solvable() -> None:
-    profiles = get_task_entry(NAME).obj.profile_params
-    task = get_task(NAME, **profiles["smoke"])
-    assert task.spec(max(task.all_lengths)).seq_len <= 32
-    for length in task.all_lengths:
-        batch = fixed_set(task, 32, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
-    get_task(NAME, **profiles["paper"])
+    task = checks.smoke_task(NAME, 32)
+    checks.assert_solves_every_length(task, 32, lambda batch: causal_predictions(task, batch))

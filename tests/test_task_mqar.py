@@ -4,16 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench import ArchbenchError, get_task
-from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
+from bench import get_task
 
-
-def _score(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
+import task_checks as checks
 
 
 def solve_prefix(task, prefix: list[int]) -> int:
@@ -28,11 +21,7 @@ def solve_prefix(task, prefix: list[int]) -> int:
 
 
 def causal_predictions(task, batch) -> torch.Tensor:
-    preds = torch.zeros(*batch.y.shape, task.spec().num_classes)
-    xs = batch.x.tolist()
-    for b, t in batch.mask.nonzero().tolist():
-        preds[b, t, solve_prefix(task, xs[b][: t + 1])] = 1.0
-    return preds
+    return checks.predict_from_prefixes(batch, task.spec().num_classes, lambda prefix: solve_prefix(task, prefix))
 
 
 def test_layout_and_targets_by_brute_force_parsing() -> None:
@@ -70,48 +59,33 @@ def test_layout_and_targets_by_brute_force_parsing() -> None:
 
 def test_reference_solver_on_prefixes_reaches_accuracy_one_at_every_length() -> None:
     task = get_task("mqar")
-    for length in task.all_lengths:
-        batch = fixed_set(task, 64, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
+    checks.assert_solves_every_length(task, 64, lambda batch: causal_predictions(task, batch))
 
 
 def test_chance_from_constant_and_random_predictors() -> None:
     task = get_task("mqar")
     assert task.chance == pytest.approx(1 / 128)
-    train = fixed_set(task, 2000, task.length, seed=0, stream="train")
-    test = fixed_set(task, 2000, task.length, seed=0, stream="test")
-    majority = int(train.y[train.mask].mode().values)  # best constant, chosen on training data
-    constant = torch.zeros(*test.y.shape, task.vocab_size)
-    constant[..., majority] = 1.0
-    tolerance = 0.004  # ~5 standard errors with ~12000 queries
-    assert abs(_score(task, task.length, constant, test) - task.chance) < tolerance
     rng = torch.Generator().manual_seed(0)
-    random_values = torch.zeros(*test.y.shape, task.vocab_size)
-    random_values[..., task.num_keys + 1 :] = torch.rand(*test.y.shape, task.num_values, generator=rng)
-    assert abs(_score(task, task.length, random_values, test) - task.chance) < tolerance
+
+    def random_values(shape: torch.Size) -> torch.Tensor:  # uniform over the value tokens only
+        preds = torch.zeros(*shape, task.vocab_size)
+        preds[..., task.num_keys + 1 :] = torch.rand(*shape, task.num_values, generator=rng)
+        return preds
+
+    # tolerance ~5 standard errors with ~12000 queries
+    _, test = checks.assert_chance_baselines(task, 2000, 0.004, classes=task.vocab_size, random=random_values)
     random_tokens = torch.rand(*test.y.shape, task.vocab_size, generator=rng)
-    assert _score(task, task.length, random_tokens, test) < task.chance  # guessing outside the values is worse
+    assert checks.score(task, task.length, random_tokens, test) < task.chance  # guessing outside the values is worse
 
 
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task("mqar")
-    a = fixed_set(task, 16, 64, seed=1, stream="train")
-    b = fixed_set(task, 16, 64, seed=1, stream="train")
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
-    val = fixed_set(task, 16, 64, seed=1, stream="val")
-    test = fixed_set(task, 16, 64, seed=1, stream="test")
-    assert not torch.equal(a.x, val.x) and not torch.equal(val.x, test.x) and not torch.equal(a.x, test.x)
-    assert not torch.equal(a.x, fixed_set(task, 16, 64, seed=2, stream="train").x)
-    previous = task.spec().seq_len
-    for length in task.eval_lengths:
-        spec = task.spec(length)
-        assert length > task.length and spec.seq_len > previous
-        batch = task.sample(8, length, torch.Generator().manual_seed(0))
-        assert batch.x.shape == batch.y.shape == batch.mask.shape == (8, spec.seq_len)
-        assert int(batch.x.max()) < spec.vocab_size and int(batch.y.max()) < spec.num_classes
+    checks.assert_deterministic_and_disjoint(task, 16, 64)
+
+    def check(length: int, spec, batch) -> None:
         assert int(batch.mask.sum(1).max()) > task.max_pairs  # more pairs than ever seen in training
-        previous = spec.seq_len
-    assert task.spec().max_seq_len == 256
+
+    checks.assert_ood_longer(task, 8, check, max_seq_len=256)
 
 
 def test_fixed_pair_range_when_not_scaling() -> None:
@@ -135,15 +109,9 @@ def test_fixed_pair_range_when_not_scaling() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task("mqar", **params)
+    checks.assert_refused("mqar", params, message)
 
 
 def test_smoke_profile_is_tiny_and_solvable() -> None:
-    profiles = get_task_entry("mqar").obj.profile_params
-    task = get_task("mqar", **profiles["smoke"])
-    assert task.spec(max(task.all_lengths)).seq_len <= 32
-    for length in task.all_lengths:
-        batch = fixed_set(task, 64, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
-    get_task("mqar", **profiles["paper"])
+    task = checks.smoke_task("mqar", 32)
+    checks.assert_solves_every_length(task, 64, lambda batch: causal_predictions(task, batch))

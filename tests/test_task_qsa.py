@@ -6,16 +6,9 @@ import itertools
 import pytest
 import torch
 
-from bench import ArchbenchError, get_task
-from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
+from bench import get_task
 
-
-def _r2(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
+import task_checks as checks
 
 
 def solve_prefix(task, prefix: torch.Tensor) -> torch.Tensor:
@@ -69,47 +62,32 @@ def test_targets_equal_brute_force_mean_of_pointed_tokens() -> None:
 
 def test_reference_solver_on_prefixes_reaches_r2_one_at_every_length() -> None:
     task = get_task("qsa")
-    for length in task.all_lengths:
-        batch = fixed_set(task, 128, length, seed=0, stream="test")
-        preds = causal_predictions(task, batch)
+    solved = checks.assert_solves_every_length(task, 128, lambda batch: causal_predictions(task, batch), above=1 - 1e-6)
+    for _, batch, preds in solved:
         assert torch.allclose(preds[batch.mask], batch.y[batch.mask], atol=1e-4)
-        assert _r2(task, length, preds, batch) > 1 - 1e-6
 
 
 def test_chance_from_constant_and_random_predictors() -> None:
     task = get_task("qsa")
-    train = fixed_set(task, 1000, task.length, seed=0, stream="train")
-    test = fixed_set(task, 1000, task.length, seed=0, stream="test")
-    mean = train.y[train.mask].mean(dim=0)  # the best constant: the mean target
-    constant = mean.expand_as(test.y).clone()
-    assert abs(_r2(task, task.length, constant, test) - task.chance) < 0.01
+    _, test = checks.assert_mean_constant_at_chance(task, 1000, 0.01)  # the best constant: the mean target
     scale = test.y[test.mask].std()
     rng = torch.Generator().manual_seed(0)
     for s in (0.1, 1.0):  # independent noise of std s * target std scores r2 = -s^2, at best chance
         noise = torch.randn(test.y.shape, generator=rng) * scale * s
-        r2 = _r2(task, task.length, noise, test)
+        r2 = checks.score(task, task.length, noise, test)
         assert abs(r2 - (task.chance - s**2)) < 0.02 + 0.05 * s**2
         assert r2 <= task.chance
 
 
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task("qsa")
-    a = fixed_set(task, 8, 16, seed=1, stream="train")
-    b = fixed_set(task, 8, 16, seed=1, stream="train")
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
-    val = fixed_set(task, 8, 16, seed=1, stream="val")
-    test = fixed_set(task, 8, 16, seed=1, stream="test")
-    assert not torch.allclose(a.x, val.x) and not torch.allclose(val.x, test.x) and not torch.allclose(a.x, test.x)
-    assert not torch.allclose(a.x, fixed_set(task, 8, 16, seed=2, stream="train").x)
-    previous = task.spec().seq_len
-    for length in task.eval_lengths:
-        spec = task.spec(length)
-        assert length > task.length and spec.seq_len > previous and spec.max_seq_len >= spec.seq_len
-        batch = task.sample(2, length, torch.Generator().manual_seed(0))
-        assert batch.x.shape == (2, spec.seq_len, spec.input_dim)
-        assert batch.y.shape == (2, spec.seq_len, spec.output_dim) and batch.mask.shape == (2, spec.seq_len)
-        previous = spec.seq_len
-    assert task.spec().max_seq_len == task.spec(max(task.eval_lengths)).seq_len
+    checks.assert_deterministic_and_disjoint(task, 8, 16, same=torch.allclose)
+
+
+    def check(length: int, spec, batch) -> None:
+        assert spec.max_seq_len >= spec.seq_len  # every eval spec is built long enough for itself
+
+    checks.assert_ood_longer(task, 2, check, inputs="vectors")
 
 
 @pytest.mark.parametrize(
@@ -125,15 +103,10 @@ def test_determinism_disjoint_streams_and_longer_ood() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task("qsa", **params)
+    checks.assert_refused("qsa", params, message)
 
 
 def test_smoke_profile_is_tiny_and_solvable() -> None:
-    smoke = get_task_entry("qsa").obj.profile_params["smoke"]
-    task = get_task("qsa", **smoke)
-    assert max(task.all_lengths) <= 16 and task.spec(max(task.all_lengths)).seq_len <= 32
-    for length in task.all_lengths:
-        batch = fixed_set(task, 16, length, seed=0, stream="test")
-        assert _r2(task, length, causal_predictions(task, batch), batch) > 1 - 1e-6
-    get_task("qsa", **get_task_entry("qsa").obj.profile_params["paper"])  # the paper setting is valid too
+    task = checks.smoke_task("qsa", 32)  # the paper setting is checked to be valid too
+    assert max(task.all_lengths) <= 16
+    checks.assert_solves_every_length(task, 16, lambda batch: causal_predictions(task, batch), above=1 - 1e-6)

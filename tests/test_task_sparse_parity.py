@@ -6,14 +6,8 @@ import torch
 
 from bench import ArchbenchError, get_task
 from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
 
-
-def _score(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
+import task_checks as checks
 
 
 def solve_prefix(relevant: tuple[int, ...], prefix: list[int]) -> int:
@@ -26,11 +20,7 @@ def solve_prefix(relevant: tuple[int, ...], prefix: list[int]) -> int:
 
 
 def causal_predictions(task, batch) -> torch.Tensor:
-    preds = torch.zeros(*batch.y.shape, task.spec().num_classes)
-    xs = batch.x.tolist()
-    for b, t in batch.mask.nonzero().tolist():
-        preds[b, t, solve_prefix(task.relevant, xs[b][: t + 1])] = 1.0
-    return preds
+    return checks.predict_from_prefixes(batch, task.spec().num_classes, lambda prefix: solve_prefix(task.relevant, prefix))
 
 
 def test_labels_equal_brute_force_xor_and_hidden_set_is_fixed() -> None:
@@ -63,41 +53,19 @@ def test_no_single_bit_predicts_the_label() -> None:
 
 def test_reference_solver_on_prefixes_reaches_accuracy_one_at_every_length() -> None:
     task = get_task("sparse_parity")
-    for length in task.all_lengths:
-        batch = fixed_set(task, 500, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
+    checks.assert_solves_every_length(task, 500, lambda batch: causal_predictions(task, batch))
 
 
 def test_chance_from_constant_and_random_predictors() -> None:
     task = get_task("sparse_parity")
-    train = fixed_set(task, 4000, task.length, seed=0, stream="train")
-    test = fixed_set(task, 4000, task.length, seed=0, stream="test")
-    majority = int(train.y[train.mask].mode().values)
-    constant = torch.zeros(*test.y.shape, 2)
-    constant[..., majority] = 1.0
-    assert abs(_score(task, task.length, constant, test) - task.chance) < 0.03
-    random_logits = torch.randn(*test.y.shape, 2, generator=torch.Generator().manual_seed(0))
-    assert abs(_score(task, task.length, random_logits, test) - task.chance) < 0.03
+    random_logits = lambda shape: torch.randn(*shape, 2, generator=torch.Generator().manual_seed(0))  # noqa: E731
+    checks.assert_chance_baselines(task, 4000, 0.03, classes=2, random=random_logits)
 
 
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task("sparse_parity")
-    a = fixed_set(task, 16, 20, seed=1, stream="train")
-    b = fixed_set(task, 16, 20, seed=1, stream="train")
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
-    val = fixed_set(task, 16, 20, seed=1, stream="val")
-    test = fixed_set(task, 16, 20, seed=1, stream="test")
-    assert not torch.equal(a.x, val.x) and not torch.equal(val.x, test.x) and not torch.equal(a.x, test.x)
-    assert not torch.equal(a.x, fixed_set(task, 16, 20, seed=2, stream="train").x)
-    previous = task.spec().seq_len
-    for length in task.eval_lengths:
-        spec = task.spec(length)
-        assert length > task.length and spec.seq_len > previous
-        batch = task.sample(2, length, torch.Generator().manual_seed(0))
-        assert batch.x.shape == batch.y.shape == batch.mask.shape == (2, spec.seq_len)
-        assert int(batch.x.max()) < spec.vocab_size and int(batch.y.max()) < spec.num_classes
-        previous = spec.seq_len
-    assert task.spec().max_seq_len == task.spec(max(task.eval_lengths)).seq_len
+    checks.assert_deterministic_and_disjoint(task, 16, 20)
+    checks.assert_ood_longer(task, 2)
 
 
 @pytest.mark.parametrize(
@@ -111,8 +79,7 @@ def test_determinism_disjoint_streams_and_longer_ood() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task("sparse_parity", **params)
+    checks.assert_refused("sparse_parity", params, message)
 
 
 def test_shorter_than_the_hidden_set_is_refused() -> None:
@@ -121,10 +88,5 @@ def test_shorter_than_the_hidden_set_is_refused() -> None:
 
 
 def test_smoke_profile_is_tiny_and_solvable() -> None:
-    profiles = get_task_entry("sparse_parity").obj.profile_params
-    task = get_task("sparse_parity", **profiles["smoke"])
-    assert task.spec(max(task.all_lengths)).seq_len <= 16
-    for length in task.all_lengths:
-        batch = fixed_set(task, 64, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
-    get_task("sparse_parity", **profiles["paper"])
+    task = checks.smoke_task("sparse_parity", 16)
+    checks.assert_solves_every_length(task, 64, lambda batch: causal_predictions(task, batch))

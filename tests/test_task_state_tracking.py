@@ -7,19 +7,12 @@ import pytest
 import torch
 
 from bench import ArchbenchError, get_task
-from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
 from tasks.state_tracking import StateTracking
+
+import task_checks as checks
 
 GROUPS = [("parity", {}), ("cyclic", {}), ("cyclic", {"modulus": 7}), ("S5", {}), ("A5", {})]
 IDS = ["parity", "cyclic5", "cyclic7", "S5", "A5"]
-
-
-def _score(task, length: int, preds: torch.Tensor, batch) -> float:
-    metric = make_metric(task.metric, task.spec(length))
-    metric.update(preds, batch.y, batch.mask)
-    return float(metric.compute())
 
 
 def _sign_by_cycles(perm: tuple[int, ...]) -> int:
@@ -57,11 +50,8 @@ def solve_prefix(group: str, modulus: int, prefix: list[int]) -> int:
 
 
 def causal_predictions(task, batch) -> torch.Tensor:
-    preds = torch.zeros(*batch.y.shape, task.spec().num_classes)
-    xs = batch.x.tolist()
-    for b, t in batch.mask.nonzero().tolist():
-        preds[b, t, solve_prefix(task.group, task.modulus, xs[b][: t + 1])] = 1.0
-    return preds
+    solver = lambda prefix: solve_prefix(task.group, task.modulus, prefix)  # noqa: E731
+    return checks.predict_from_prefixes(batch, task.spec().num_classes, solver)
 
 
 @pytest.mark.parametrize("group, extra", GROUPS, ids=IDS)
@@ -87,44 +77,22 @@ def test_targets_equal_brute_force_running_product(group: str, extra: dict) -> N
 @pytest.mark.parametrize("group, extra", GROUPS, ids=IDS)
 def test_reference_solver_on_prefixes_reaches_accuracy_one_at_every_length(group: str, extra: dict) -> None:
     task = get_task("state_tracking", group=group, **extra)
-    for length in task.all_lengths:
-        batch = fixed_set(task, 12, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
+    checks.assert_solves_every_length(task, 12, lambda batch: causal_predictions(task, batch))
 
 
 @pytest.mark.parametrize("group, extra", GROUPS, ids=IDS)
 def test_chance_from_constant_and_random_predictors(group: str, extra: dict) -> None:
     task = get_task("state_tracking", group=group, **extra)
-    train = fixed_set(task, 1000, task.length, seed=0, stream="train")
-    test = fixed_set(task, 1000, task.length, seed=0, stream="test")
-    C = task.order
-    majority = int(train.y.flatten().mode().values)
-    constant = torch.zeros(*test.y.shape, C)
-    constant[..., majority] = 1.0
-    tolerance = 5 * (task.chance / test.y.numel()) ** 0.5 + 0.002  # 20000 targets
-    assert abs(_score(task, task.length, constant, test) - task.chance) < tolerance
-    random_logits = torch.rand(*test.y.shape, C, generator=torch.Generator().manual_seed(0))
-    assert abs(_score(task, task.length, random_logits, test) - task.chance) < tolerance
+    n = 1000
+    tolerance = 5 * (task.chance / (n * task.length)) ** 0.5 + 0.002  # 20000 targets
+    train, test = checks.assert_chance_baselines(task, n, tolerance, classes=task.order)
+    assert bool(train.mask.all()) and test.y.numel() == n * task.length  # every position scored
 
 
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task("state_tracking")
-    a = fixed_set(task, 16, 20, seed=1, stream="train")
-    b = fixed_set(task, 16, 20, seed=1, stream="train")
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
-    val = fixed_set(task, 16, 20, seed=1, stream="val")
-    test = fixed_set(task, 16, 20, seed=1, stream="test")
-    assert not torch.equal(a.x, val.x) and not torch.equal(val.x, test.x) and not torch.equal(a.x, test.x)
-    assert not torch.equal(a.x, fixed_set(task, 16, 20, seed=2, stream="train").x)
-    previous = task.spec().seq_len
-    for length in task.eval_lengths:
-        spec = task.spec(length)
-        assert length > task.length and spec.seq_len > previous
-        batch = task.sample(2, length, torch.Generator().manual_seed(0))
-        assert batch.x.shape == batch.y.shape == batch.mask.shape == (2, spec.seq_len)
-        assert int(batch.x.max()) < spec.vocab_size and int(batch.y.max()) < spec.num_classes
-        previous = spec.seq_len
-    assert task.spec().max_seq_len == 100
+    checks.assert_deterministic_and_disjoint(task, 16, 20)
+    checks.assert_ood_longer(task, 2, max_seq_len=100)
 
 
 @pytest.mark.parametrize(
@@ -138,8 +106,7 @@ def test_determinism_disjoint_streams_and_longer_ood() -> None:
     ],
 )
 def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    with pytest.raises(ArchbenchError, match=message):
-        get_task("state_tracking", **params)
+    checks.assert_refused("state_tracking", params, message)
 
 
 def test_unknown_group_refused_without_the_registry_too() -> None:
@@ -148,10 +115,5 @@ def test_unknown_group_refused_without_the_registry_too() -> None:
 
 
 def test_smoke_profile_is_tiny_and_solvable() -> None:
-    profiles = get_task_entry("state_tracking").obj.profile_params
-    task = get_task("state_tracking", **profiles["smoke"])
-    assert task.spec(max(task.all_lengths)).seq_len <= 16
-    for length in task.all_lengths:
-        batch = fixed_set(task, 16, length, seed=0, stream="test")
-        assert _score(task, length, causal_predictions(task, batch), batch) == 1.0
-    get_task("state_tracking", **profiles["paper"])
+    task = checks.smoke_task("state_tracking", 16)
+    checks.assert_solves_every_length(task, 16, lambda batch: causal_predictions(task, batch))
