@@ -22,10 +22,11 @@ def write(tmp_path: Path, text: str, name: str = "mine.toml") -> Path:
 
 def test_builtin_profiles_ship_with_the_package() -> None:
     assert resources.files("bench").joinpath("profiles.toml").is_file()
-    assert list(PROFILES) == ["smoke", "quick", "paper"]
-    smoke, quick, paper = (get_profile(n) for n in PROFILES)
+    assert list(PROFILES) == ["smoke", "quick", "paper", "sts-small"]
+    smoke, quick, paper = (get_profile(n) for n in ("smoke", "quick", "paper"))
     assert (smoke.preset, smoke.seeds, smoke.train["steps"]) == ("tiny", (0,), 20)
-    assert (quick.preset, quick.seeds, quick.train["steps"], quick.train["lr"]) == ("small", (0, 1, 2), 3000, 3e-3)
+    assert (quick.preset, quick.seeds, quick.train["steps"], quick.train["lr"]) == ("tiny", (0, 1, 2), 500, 3e-3)
+    assert quick.train_overrides("sparse_token_selection")["steps"] == 1500
     assert (paper.preset, paper.seeds) == ("base", (0, 1, 2, 3, 4))
     assert paper.train["steps"] > quick.train["steps"] and paper.train["test_samples"] > quick.train["test_samples"]
     assert all(p.sample_complexity["n_min"] < p.sample_complexity["n_max"] for p in PROFILES.values())
@@ -84,7 +85,7 @@ preset = "small"
         get_profile(f"{path}:c")
     monkeypatch.setenv(PROFILES_ENV, str(path))
     assert get_profile("b").source == str(path)
-    with pytest.raises(ArchbenchError, match="unknown profile 'huge'; valid: smoke, quick, paper, a, b"):
+    with pytest.raises(ArchbenchError, match="unknown profile 'huge'; valid: smoke, quick, paper, sts-small, a, b"):
         get_profile("huge")
 
 
