@@ -13,7 +13,7 @@ On the CPU both sides are timed in process CPU time (`time.process_time`, also p
 here): on a machine shared with other jobs, wall time mostly measures the other jobs, while CPU time
 measures the work this process did. On a GPU the timer is wall time (work is asynchronous there).
 
-Sizes are the quick profile's (preset `small`, batch 64, lr 3e-3) whatever `--archbench-profile` says;
+Sizes are the quick profile's (its preset, batch size and lr) whatever `--archbench-profile` says;
 that option sets only how many steps and rounds are measured. Run:
 `OMP_NUM_THREADS=1 python -m pytest benchmarks/test_overhead.py --benchmark-only --archbench-profile quick`.
 """

@@ -90,7 +90,7 @@ def main(args: argparse.Namespace) -> int:
     for record in failed:
         print(f"archbench: run failed: {record['task']}: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}", file=sys.stderr)
     if not args.no_publish:
-        publish_leaderboard(store, Path(args.out) if args.out else None, args.format)
+        publish_leaderboard(store, Path(args.out) if args.out else None, args.format, invoked_command())
     return 1 if failed else 0
 
 
@@ -104,7 +104,7 @@ def summary_table(tasks: list[str], tally: Counter[tuple[str, str]], tablefmt: s
     return tabulate(rows, headers=["task", "trained", "stored (skipped)", "failed", "solved"], tablefmt=tablefmt)
 
 
-def publish_leaderboard(store: RecordStore, out: Path | None, tablefmt: str) -> None:
+def publish_leaderboard(store: RecordStore, out: Path | None, tablefmt: str, command: str) -> None:
     """Write the leaderboard of the whole store (not just this sweep's tasks: the page is the store's)."""
     try:
         from bench.publish import publish
@@ -115,5 +115,5 @@ def publish_leaderboard(store: RecordStore, out: Path | None, tablefmt: str) -> 
         return
     from bench.commands.publish import default_out
 
-    path = publish(store, out or default_out(store.root), None, tablefmt)
+    path = publish(store, out or default_out(store.root), None, tablefmt, command=command)
     print(f"leaderboard: {path}")
