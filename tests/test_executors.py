@@ -151,3 +151,37 @@ def test_ray_cluster_gives_the_serial_records(tmp_path: Path) -> None:
     for a, b in zip(serial, on_ray):
         assert_same_metrics(a, b)
     assert len(RecordStore(tmp_path / "ray").load()) == 2
+
+
+def test_sweep_killed_midway_resumes_with_every_run_present_once(tmp_path: Path) -> None:
+    """SIGKILL the whole sweep (driver and workers) after its first record, run it again: every run is
+    stored exactly once, as ok, and the second sweep trained only what the first had not finished."""
+    import os
+    import subprocess
+    import time
+
+    results = tmp_path / "runs"
+    plugin = str(PLUGINS / "slow_plugin.py")
+    argv = [sys.executable, "-m", "bench", "--plugin", plugin, "sweep", "--profile", "smoke", "--tasks", TASK,
+            "--archs", "slow", "--seeds", "0,1,2,3,4,5", "--executor", "local", "--workers", "2",
+            "--results", str(results), "--no-publish"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    records = results / f"{TASK}.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and first.poll() is None:
+        if records.exists() and records.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.05)
+    assert first.poll() is None, "the first sweep finished before it could be killed; make the plugin slower"
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    done_before = len(records.read_text().splitlines())
+    assert 1 <= done_before < 6
+
+    second = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert f"{6 - done_before} trained, {done_before} stored (skipped), 0 failed" in second.stdout
+    lines = [json.loads(line) for line in records.read_text().splitlines()]
+    assert sorted(r["seed"] for r in lines) == [0, 1, 2, 3, 4, 5]
+    assert all(r["status"] == "ok" for r in lines)
