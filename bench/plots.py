@@ -138,5 +138,13 @@ def _plain_ticks(ax: Any, xs: list[float], most: int = 12) -> None:
     """Label a log axis at the measured x values as plain numbers (16, 32, 1,024), not 2^4 or 10^3."""
     if not xs or len(xs) > most:
         return
-    ax.set_xticks(xs, [f"{x:,.0f}" for x in xs])
+    doublings = [x for x in xs if x >= 1 and float(x).is_integer() and int(x) & (int(x) - 1) == 0]
+    labelled: list[float] = []
+    if len(doublings) >= 2:  # a sample-complexity search: label its doublings, not the bisection points between
+        labelled = doublings
+    else:
+        for x in xs:  # otherwise label a value only if it stands 1.3x apart from the last one labelled
+            if not labelled or x >= 1.3 * labelled[-1]:
+                labelled.append(x)
+    ax.set_xticks(labelled, [f"{x:,.0f}" for x in labelled])
     ax.minorticks_off()
