@@ -6,4 +6,4 @@ plus one line here, so commands never grow into one long file.
 """
 from __future__ import annotations
 
-COMMANDS: tuple[str, ...] = ("list", "run", "check-arch", "sample-complexity", "results", "publish", "sweep")
+COMMANDS: tuple[str, ...] = ("list", "run", "check-arch", "sample-complexity", "results", "publish", "sweep", "reproduce")

@@ -1,0 +1,193 @@
+"""Reproducible claims: the verdict rules on fabricated records, the catalogue against the registries and
+the runner (no training), and the `reproduce` command (errors, --list, --dry-run, one smoke run)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.claims import (CLAIMS, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, AtLeast, Arm, Claim, Exceeds,
+                          FewerSamples, IN_DISTRIBUTION, at_length, combine, get_claims, judge, plan_claim)
+from bench.cli import main
+from bench.errors import ArchbenchError
+from bench.profiles import get_profile
+from bench.reproductions import render_doc, verdict_table
+
+
+def metrics(in_distribution: float | None = None, **extra: Any) -> dict[str, Any]:
+    return {"in_distribution": in_distribution, **extra}
+
+
+def arm(*values: float) -> list[dict[str, Any]]:
+    return [metrics(v) for v in values]
+
+
+def solve(*samples: int | None, budget: int = 1000) -> list[dict[str, Any]]:
+    """Fabricated runs: samples to solve per seed, None for a seed that never solved within `budget`."""
+    return [{"samples_to_solve": s, "samples_seen": budget if s is None else s} for s in samples]
+
+
+# --- Exceeds -------------------------------------------------------------------------------------------
+
+def test_exceeds_reproduced_when_interval_above_zero() -> None:
+    out = Exceeds("a", "b", IN_DISTRIBUTION).judge({"a": arm(0.90, 0.92, 0.91), "b": arm(0.10, 0.12, 0.11)})
+    assert out.verdict == REPRODUCED
+    assert "a 0.910" in out.figure and "n=3" in out.figure and "differ" in out.figure
+
+
+def test_exceeds_not_reproduced_when_order_reversed() -> None:
+    out = Exceeds("a", "b", IN_DISTRIBUTION).judge({"a": arm(0.10, 0.12, 0.11), "b": arm(0.90, 0.92, 0.91)})
+    assert out.verdict == NOT_REPRODUCED
+
+
+def test_exceeds_not_reproduced_when_identical() -> None:
+    """Both arms at the same value on every seed: the claimed arm is clearly not above (zero-width interval at 0)."""
+    out = Exceeds("a", "b", IN_DISTRIBUTION).judge({"a": arm(0.5, 0.5), "b": arm(0.5, 0.5)})
+    assert out.verdict == NOT_REPRODUCED
+
+
+def test_exceeds_margin_turns_a_negligible_gap_into_not_reproduced() -> None:
+    data = {"a": arm(0.51, 0.53, 0.52), "b": arm(0.50, 0.52, 0.51)}  # interval of the difference within (-0.03, 0.04)
+    assert Exceeds("a", "b", IN_DISTRIBUTION).judge(data).verdict == INCONCLUSIVE
+    assert Exceeds("a", "b", IN_DISTRIBUTION, margin=0.1).judge(data).verdict == NOT_REPRODUCED
+
+
+def test_exceeds_inconclusive_when_intervals_overlap() -> None:
+    out = Exceeds("a", "b", IN_DISTRIBUTION).judge({"a": arm(0.2, 0.9, 0.5), "b": arm(0.1, 0.8, 0.4)})
+    assert out.verdict == INCONCLUSIVE and "contains 0" in out.reason
+
+
+def test_exceeds_inconclusive_with_too_few_seeds() -> None:
+    out = Exceeds("a", "b", IN_DISTRIBUTION).judge({"a": arm(0.99), "b": arm(0.01, 0.02)})
+    assert out.verdict == INCONCLUSIVE and "too few seeds" in out.reason
+
+
+def test_exceeds_at_length_drops_lengths_a_model_cannot_take() -> None:
+    a = [{"by_length": {"64": 0.9}}, {"by_length": {"64": 0.8}}]
+    b = [{"by_length": {"64": None}}, {"by_length": {"64": None}}]  # cannot take length 64
+    out = Exceeds("a", "b", at_length(64)).judge({"a": a, "b": b})
+    assert out.verdict == INCONCLUSIVE and "no value (n=0)" in out.figure
+
+
+# --- AtLeast -------------------------------------------------------------------------------------------
+
+def test_at_least_verdicts() -> None:
+    rule = AtLeast(("a", "b"), 0.95, IN_DISTRIBUTION)
+    assert rule.judge({"a": arm(1.0, 1.0), "b": arm(0.99, 0.98, 0.99)}).verdict == REPRODUCED
+    assert rule.judge({"a": arm(1.0, 1.0), "b": arm(0.5, 0.51, 0.49)}).verdict == NOT_REPRODUCED
+    overlapping = rule.judge({"a": arm(1.0, 1.0), "b": arm(0.5, 1.0, 0.99)})
+    assert overlapping.verdict == INCONCLUSIVE and "contains the threshold" in overlapping.reason
+    few = rule.judge({"a": arm(1.0), "b": arm(1.0, 1.0)})
+    assert few.verdict == INCONCLUSIVE and "too few seeds: a" in few.reason
+
+
+def test_at_least_reports_samples_to_solve() -> None:
+    runs = [metrics(1.0, samples_to_solve=3200), metrics(1.0, samples_to_solve=6400), metrics(0.97, samples_to_solve=None)]
+    out = AtLeast(("a",), 0.95, IN_DISTRIBUTION).judge({"a": runs})
+    assert "solved 2/3" in out.figure and "median samples to solve 4,800" in out.figure
+
+
+# --- FewerSamples --------------------------------------------------------------------------------------
+
+def test_fewer_samples_reproduced_with_censored_other_arm() -> None:
+    out = FewerSamples("a", "b").judge({"a": solve(100, 120, 110), "b": solve(None, None, 900)})
+    assert out.verdict == REPRODUCED and "ratio b/a >= " in out.figure
+
+
+def test_fewer_samples_not_reproduced_when_other_arm_is_faster() -> None:
+    assert FewerSamples("a", "b").judge({"a": solve(None, None, None), "b": solve(100, 120, 110)}).verdict == NOT_REPRODUCED
+
+
+def test_fewer_samples_inconclusive_when_neither_solves_or_too_few_seeds() -> None:
+    out = FewerSamples("a", "b").judge({"a": solve(None, None), "b": solve(None, None)})
+    assert out.verdict == INCONCLUSIVE and "neither" in out.reason
+    assert FewerSamples("a", "b").judge({"a": solve(100), "b": solve(None, None)}).verdict == INCONCLUSIVE
+
+
+# --- claims --------------------------------------------------------------------------------------------
+
+def test_combine_and_judge_skip_failed_runs() -> None:
+    assert combine([REPRODUCED, REPRODUCED]) == REPRODUCED
+    assert combine([REPRODUCED, INCONCLUSIVE]) == INCONCLUSIVE
+    assert combine([INCONCLUSIVE, NOT_REPRODUCED]) == NOT_REPRODUCED
+    claim = Claim("c", "p", "claim", "figure", "qsa", (Arm("a", "transformer"), Arm("b", "lstm")),
+                  (Exceeds("a", "b", IN_DISTRIBUTION),))
+    ok = [{"status": "ok", "metrics": metrics(v)} for v in (0.9, 0.91)]
+    failed = {"status": "failed", "metrics": None}
+    verdict = judge(claim, {"a": ok + [failed], "b": [{"status": "ok", "metrics": metrics(v)} for v in (0.1, 0.12)]})
+    assert verdict.verdict == REPRODUCED and "n=2" in verdict.figure
+    assert verdict_table([verdict]).splitlines()[2].startswith("| c ") and "## c" in render_doc([verdict], "quick", "archbench reproduce c")
+
+
+def test_claim_rejects_rules_naming_unknown_arms() -> None:
+    with pytest.raises(ValueError, match="unknown arm"):
+        Claim("c", "p", "claim", "figure", "qsa", (Arm("a", "transformer"),), (Exceeds("a", "b", IN_DISTRIBUTION),))
+
+
+def test_catalogue_has_the_issue_claims() -> None:
+    tasks = {claim.task for claim in CLAIMS.values()}
+    assert {"sparse_token_selection", "qsa", "sparse_parity", "mqar", "state_tracking", "copy", "induction_heads",
+            "selective_copy", "icl_regression"} <= tasks
+    assert len(CLAIMS) >= 8
+
+
+@pytest.mark.parametrize("profile", ["quick", "paper"])
+def test_every_claim_plans_under_profile(profile: str) -> None:
+    """Every task, architecture and parameter exists, plan() accepts them, every arm has the profile's
+    seeds (>= 2, so a verdict is possible), and every at_length quantity is a length the task scores."""
+    prof = get_profile(profile)
+    for claim in CLAIMS.values():
+        runs = plan_claim(claim, prof)
+        assert list(runs) == [a.name for a in claim.arms]
+        for arm_runs in runs.values():
+            assert len(arm_runs) >= 2
+            for rule in claim.rules:
+                quantity = getattr(rule, "quantity", None)
+                if quantity is not None and quantity.kind == "at_length":
+                    assert quantity.length in arm_runs[0].task.all_lengths, (claim.name, profile)
+        if profile == "quick":
+            assert next(iter(runs.values()))[0].train.steps <= 2000, claim.name
+
+
+def test_get_claims_unknown_names_valid_ones() -> None:
+    with pytest.raises(ArchbenchError, match="valid: sts-length"):
+        get_claims(["sts-length", "nope"])
+
+
+# --- CLI -----------------------------------------------------------------------------------------------
+
+def test_cli_unknown_claim_exits_2(tmp_path: Path, capsys) -> None:
+    assert main(["reproduce", "nope", "--results", str(tmp_path)]) == 2
+    assert "unknown claim(s) 'nope'" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_list(capsys) -> None:
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in CLAIMS)
+
+
+def test_cli_dry_run_plans_without_training(tmp_path: Path, capsys) -> None:
+    assert main(["reproduce", "sts-length", "qsa-recurrent", "--dry-run", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "stochastic codes x3, fixed codes x3" in out and "transformer x3, lstm x3, gru x3" in out
+    assert "15 runs planned, 0 already stored" in out
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_reproduce_smoke_end_to_end(tmp_path: Path, capsys) -> None:
+    results, doc = tmp_path / "runs", tmp_path / "docs" / "REPRODUCTIONS.md"
+    args = ["reproduce", "sts-length", "--profile", "smoke", "--results", str(results)]
+    assert main(args + ["--write-doc", str(doc)]) == 0
+    out = capsys.readouterr().out
+    assert "sts-length" in out and "inconclusive (too few seeds" in out  # smoke has one seed
+    records = [json.loads(line) for line in (results / "sparse_token_selection.jsonl").read_text().splitlines()]
+    assert [r["label"] for r in records] == ["transformer [codes=stochastic]", "transformer [codes=fixed]"]
+    assert all(r["status"] == "ok" for r in records)
+    page = doc.read_text()
+    assert "## sts-length" in page and "archbench reproduce sts-length --profile smoke" in page
+    assert main(args) == 0  # stored runs are skipped, not rerun
+    assert len((results / "sparse_token_selection.jsonl").read_text().splitlines()) == 2
