@@ -42,6 +42,9 @@ def run_key(task: str, task_config: dict, arch: str, arch_config: dict, train_co
 PRESENTATION_ONLY = frozenset({
     "bench/__main__.py", "bench/cli.py", "bench/records.py", "bench/stats.py", "bench/tables.py",
     "bench/progress.py", "bench/freshness.py", "bench/aggregate.py", "bench/publish.py", "bench/plots.py",
+    # The claim catalogue picks configurations and judges their records; every setting it chooses is part
+    # of the run key, so editing it never changes what a stored run measured.
+    "bench/claims.py", "bench/reproductions.py",
 })
 PRESENTATION_DIRS = ("bench/commands/",)
 RESULT_PACKAGES = ("bench", "architectures", "tasks")
