@@ -1,6 +1,7 @@
 """Size presets matched by parameter count across families, so comparisons are fair.
 
-The transformer is the reference: its presets are written out. Every other family registers only its
+The transformer is the reference: its presets are written out (and its width is re-fitted too when a user
+changes its structure, so `layers=2` at `tiny` is still a tiny-sized model). Every other family registers only its
 structure (layers, ...) and the name of its width hyper-parameter; here that width is fitted so the
 family's parameter count for the same TaskSpec lands as close as possible to the transformer's.
 Models are built on the `meta` device for counting, so fitting allocates no memory.
@@ -33,7 +34,10 @@ def resolve_hparams(arch: str, spec: TaskSpec, preset: str | None, overrides: di
         raise ArchbenchError(f"unknown preset {preset!r} for architecture {arch!r}; valid: {', '.join(entry.presets)}")
     hparams = {**entry.presets[preset], **user}
     width = entry.width_param
-    if width and width not in user and arch != REFERENCE:
+    # A preset is a parameter budget: any family's width is fitted to the reference's count at that
+    # preset, the reference's own too once the user changes its structure (say `layers=2`), unless the
+    # user sets the width.
+    if width and width not in user and (arch != REFERENCE or user):
         target = count_parameters(REFERENCE, spec, resolve_hparams(REFERENCE, spec, preset))
         hparams[width] = fit_width(arch, spec, hparams, width, entry.width_multiple, target)
     return hparams

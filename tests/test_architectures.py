@@ -357,3 +357,17 @@ def test_hybrid_interleaves_attention_and_mamba_blocks() -> None:
 def test_bad_hyper_parameters_name_the_value(name: str, hparams: dict, fragment: str) -> None:
     with pytest.raises(ArchbenchError, match=fragment):
         build_architecture(name, SPECS["vectors"], **hparams)
+
+
+def test_preset_is_a_parameter_budget_for_the_reference_too() -> None:
+    """`layers=2` on the tiny transformer narrows it back to tiny's size instead of doubling it; an
+    explicit width is taken as given."""
+    from bench.presets import count_parameters, resolve_hparams
+
+    spec = SPECS["tokens"]
+    tiny = resolve_hparams("transformer", spec, "tiny")
+    target = count_parameters("transformer", spec, tiny)
+    deeper = resolve_hparams("transformer", spec, "tiny", {"layers": 2})
+    assert deeper["layers"] == 2 and deeper["d_model"] < tiny["d_model"]
+    assert abs(count_parameters("transformer", spec, deeper) - target) <= 0.15 * target
+    assert resolve_hparams("transformer", spec, "tiny", {"layers": 2, "d_model": 64})["d_model"] == 64

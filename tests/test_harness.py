@@ -52,3 +52,29 @@ def test_bad_train_config() -> None:
 
     with pytest.raises(ArchbenchError, match="steps must be > 0; got 0"):
         TrainConfig(steps=0)
+
+
+def test_steps_per_call_divides_the_validation_interval() -> None:
+    from bench.harness import MAX_STEPS_PER_CALL, steps_per_call
+
+    assert steps_per_call(100) == 10 and steps_per_call(25) == 5 and steps_per_call(7) == 7 and steps_per_call(13) == 1
+    for every in range(1, 200):
+        group = steps_per_call(every)
+        assert every % group == 0 and group <= MAX_STEPS_PER_CALL
+
+
+def test_grouped_steps_train_exactly_like_a_hand_loop(mean_pool_plugin) -> None:
+    """Several optimizer steps per Lightning call change nothing about the training: same batches, same
+    order, same updates as the hand-written loop, also when the budget ends inside a group."""
+    import torch
+
+    from bench.speed import hand_loop
+
+    task = get_task("sparse_token_selection", code_dim=16, eval_lengths=(32,))
+    factory = lambda spec: build_architecture("mean_pool", spec)  # noqa: E731
+    config = TrainConfig(**{**TINY, "steps": 23, "early_stop": False})
+    result = run_one(task, factory, config, seed=3)
+    hand = hand_loop(task, factory, config, 3, 23, torch.device("cpu"))
+    # validation every eval_every steps, and once more where the budget ends (the stream ends there)
+    assert result["steps"] == 23 and [step for step, _ in result["val_history"]] == [10, 20, 23]
+    assert result["final_loss"] == hand.final_loss
