@@ -118,12 +118,17 @@ RunCallback = Callable[[PlannedRun, dict[str, Any], bool], None]  # (run, record
 
 
 def split_stored(runs: list[PlannedRun], store: RecordStore, force: bool = False) -> tuple[list[tuple[PlannedRun, dict[str, Any]]], list[PlannedRun]]:
-    """(runs whose successful record is stored, with it; runs still to do): how an interrupted sweep resumes."""
+    """(runs whose successful, current record is stored, with it; runs still to do): how an interrupted
+    sweep resumes. A stale record (made by other code or package versions, `bench.freshness`) does not
+    count as done: the run is trained again and its new record supersedes the old one, which is kept."""
+    from bench.freshness import freshness, reference
+
     latest = {} if force else store.latest()
+    ref = reference()
     stored, pending = [], []
     for run in runs:
         record = latest.get(run.key)
-        if record is not None and record.get("status") == "ok":
+        if record is not None and record.get("status") == "ok" and not freshness(record, ref).stale:
             stored.append((run, record))
         else:
             pending.append(run)

@@ -148,7 +148,7 @@ def test_every_claim_plans_under_profile(profile: str) -> None:
                 if quantity is not None and quantity.kind == "at_length":
                     assert quantity.length in arm_runs[0].task.all_lengths, (claim.name, profile)
         if profile == "quick":
-            assert next(iter(runs.values()))[0].train.steps <= 2000, claim.name
+            assert next(iter(runs.values()))[0].train.steps <= 3000, claim.name  # the ~10-minute sizing
 
 
 def test_get_claims_unknown_names_valid_ones() -> None:

@@ -55,6 +55,26 @@ def test_serial_and_local_pool_give_equal_records(tmp_path: Path) -> None:
     assert {r["key"] for r in RecordStore(tmp_path / "local").load()} == {r.key for r in runs}
 
 
+def test_a_stale_record_is_trained_again_and_kept(tmp_path: Path) -> None:
+    """A record made by other code (another code_version) does not count as done: the run trains again,
+    the new record supersedes it, the old one stays in the store."""
+    from bench.runner import split_stored
+
+    [run] = smoke_runs(["mean_pool"])
+    store = RecordStore(tmp_path)
+    [fresh] = execute([run], store, executor=SerialExecutor(threads=1))
+    stored, pending = split_stored([run], store)
+    assert [(r, rec["key"]) for r, rec in stored] == [(run, fresh["key"])] and pending == []
+    stale = {**fresh, "environment": {**fresh["environment"], "code_version": "000000000000"}}
+    store.append(stale)
+    stored, pending = split_stored([run], store)
+    assert stored == [] and pending == [run]
+    execute([run], store, executor=SerialExecutor(threads=1))
+    versions = [r["environment"]["code_version"] for r in store.load()]
+    assert versions == [fresh["environment"]["code_version"], "000000000000", fresh["environment"]["code_version"]]
+    assert split_stored([run], store)[1] == []
+
+
 def test_local_pool_records_a_raising_run_and_a_killed_worker_and_finishes(tmp_path: Path) -> None:
     runs = smoke_runs(["sigkill", "broken", "mean_pool"])
     store = RecordStore(tmp_path)
