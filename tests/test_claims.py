@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bench.claims import (CLAIMS, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, AtLeast, Arm, Claim, Exceeds,
-                          FewerSamples, IN_DISTRIBUTION, at_length, combine, get_claims, judge, plan_claim)
+from bench.claims import (CLAIMS, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, AtLeast, Arm, Budget, Claim, Exceeds, FollowUp, Solves,
+                          FewerSamples, IN_DISTRIBUTION, at_length, combine, describe_budget, get_claims, judge, plan_claim)
 from bench.cli import main
 from bench.errors import ArchbenchError
 from bench.profiles import get_profile
-from bench.reproductions import render_doc, verdict_table
+from bench.reproductions import Outcome, render_doc, verdict_table
 
 
 def metrics(in_distribution: float | None = None, **extra: Any) -> dict[str, Any]:
@@ -106,6 +106,23 @@ def test_fewer_samples_inconclusive_when_neither_solves_or_too_few_seeds() -> No
     assert FewerSamples("a", "b").judge({"a": solve(100), "b": solve(None, None)}).verdict == INCONCLUSIVE
 
 
+def solved_runs(*flags: bool) -> list[dict[str, Any]]:
+    # a solved run stops at the validation that reached solved_at: its test metric sits near the threshold
+    return [{"solved": f, "in_distribution": 0.9 if f else 0.5, "samples_to_solve": 3200 if f else None} for f in flags]
+
+
+def test_solves_reads_the_solved_flag_not_the_test_metric_at_the_threshold() -> None:
+    out = Solves(("a",)).judge({"a": solved_runs(True, True, True)})
+    assert out.verdict == REPRODUCED and "a 3/3, median samples to solve 3,200" in out.figure
+
+
+def test_solves_not_reproduced_when_an_arm_never_solves_inconclusive_when_some_seeds_do() -> None:
+    out = Solves(("a", "b")).judge({"a": solved_runs(True, True), "b": solved_runs(False, False)})
+    assert out.verdict == NOT_REPRODUCED and out.reason == "b solved in no seed"
+    assert Solves(("a",)).judge({"a": solved_runs(True, False, True)}).verdict == INCONCLUSIVE
+    assert Solves(("a",)).judge({"a": solved_runs(True)}).verdict == INCONCLUSIVE  # one seed decides nothing
+
+
 # --- claims --------------------------------------------------------------------------------------------
 
 def test_combine_and_judge_skip_failed_runs() -> None:
@@ -118,7 +135,25 @@ def test_combine_and_judge_skip_failed_runs() -> None:
     failed = {"status": "failed", "metrics": None}
     verdict = judge(claim, {"a": ok + [failed], "b": [{"status": "ok", "metrics": metrics(v)} for v in (0.1, 0.12)]})
     assert verdict.verdict == REPRODUCED and "n=2" in verdict.figure
-    assert verdict_table([verdict]).splitlines()[2].startswith("| c ") and "## c" in render_doc([verdict], "quick", "archbench reproduce c")
+    assert verdict_table([verdict]).splitlines()[2].startswith("| c ") and "## c" in render_doc([Outcome(verdict, {})], "quick", "archbench reproduce c")
+
+
+def test_follow_up_plans_its_arms_with_its_budget_and_judges_only_their_rules() -> None:
+    follow = FollowUp("tiny models stayed below 0.9.", Budget(train={"steps": 40}, preset="small"), arms=("a",))
+    claim = Claim("c", "p", "claim", "figure", "qsa", (Arm("a", "transformer"), Arm("b", "lstm")),
+                  (Exceeds("a", "b", IN_DISTRIBUTION), AtLeast(("a",), 0.9, IN_DISTRIBUTION)), follow_ups={"smoke": follow})
+    runs = plan_claim(claim, get_profile("smoke"), follow)
+    assert list(runs) == ["a"] and runs["a"][0].train.steps == 40 and runs["a"][0].preset == "small"
+    ok = [{"status": "ok", "metrics": metrics(v)} for v in (0.95, 0.96, 0.97)]
+    verdict = judge(claim, {"a": ok})
+    assert verdict.verdict == REPRODUCED and len(verdict.outcomes) == 1  # only AtLeast: Exceeds needs arm b
+    first = judge(claim, {"a": ok, "b": [{"status": "ok", "metrics": metrics(v)} for v in (0.1, 0.12)]})
+    page = render_doc([Outcome(first, {}, follow, verdict)], "smoke", "archbench reproduce c --follow-ups")
+    assert "**What was tried**: tiny models stayed below 0.9. Follow-up (a; preset small, steps 40)" in page
+    assert "reproduced with preset small, steps 40" in page and "--follow-ups" in page
+    assert describe_budget(Budget()) == "the profile's settings"
+    with pytest.raises(ValueError, match="follow-up names unknown arm"):
+        Claim("d", "p", "claim", "figure", "qsa", (Arm("a", "transformer"),), (), follow_ups={"quick": FollowUp("w", Budget(), ("z",))})
 
 
 def test_claim_rejects_rules_naming_unknown_arms() -> None:
@@ -189,5 +224,27 @@ def test_cli_reproduce_smoke_end_to_end(tmp_path: Path, capsys) -> None:
     assert all(r["status"] == "ok" for r in records)
     page = doc.read_text()
     assert "## sts-length" in page and "archbench reproduce sts-length --profile smoke" in page
+    assert "![sts-length](reproductions/sts-length.png)" in page and (doc.parent / "reproductions" / "sts-length.png").stat().st_size > 0
     assert main(args) == 0  # stored runs are skipped, not rerun
     assert len((results / "sparse_token_selection.jsonl").read_text().splitlines()) == 2
+
+
+def test_cli_runs_the_follow_up_of_a_claim_that_did_not_reproduce(tmp_path: Path, capsys, monkeypatch) -> None:
+    """smoke has one seed, so every verdict is inconclusive: the follow-up (here two seeds of one arm at
+    30 steps) runs, is judged on the rules its arm decides, and the page says what was tried."""
+    from bench import claims as catalogue
+
+    follow = FollowUp("one seed decides nothing.", Budget(train={"steps": 30}, seeds=(0, 1)), arms=("stochastic codes",))
+    claim = Claim("sts-test", "p", "claim", "figure", "sparse_token_selection",
+                  (Arm("stochastic codes", "transformer", task_params={"codes": "stochastic"}),
+                   Arm("fixed codes", "transformer", task_params={"codes": "fixed"})),
+                  (Exceeds("stochastic codes", "fixed codes", IN_DISTRIBUTION), AtLeast(("stochastic codes",), 2.0, IN_DISTRIBUTION)),
+                  follow_ups={"smoke": follow})
+    monkeypatch.setitem(catalogue.CLAIMS, claim.name, claim)
+    results, doc = tmp_path / "runs", tmp_path / "REPRODUCTIONS.md"
+    assert main(["reproduce", "sts-test", "--profile", "smoke", "--results", str(results), "--follow-ups", "--write-doc", str(doc)]) == 0
+    out = capsys.readouterr().out
+    assert "follow-ups (larger budgets" in out and "not reproduced (stochastic codes stay below 2)" in out
+    records = [json.loads(line) for line in (results / "sparse_token_selection.jsonl").read_text().splitlines()]
+    assert [(r["label"], r["seed"]) for r in records][2:] == [("transformer [codes=stochastic]", 0), ("transformer [codes=stochastic]", 1)]
+    assert "**What was tried**: one seed decides nothing." in doc.read_text()
