@@ -108,6 +108,8 @@ def render_doc(outcomes: Sequence[Outcome], profile: str, command: str, plots: M
                 f"**What was tried**: {o.follow_up.why} Follow-up ({arms}; {describe_budget(o.follow_up.budget)}): "
                 f"{fv.figure}. **Follow-up verdict**: {fv.verdict}" + (f" — {fv.reasons}." if fv.reasons else "."),
             ]
+        if claim.note:
+            lines += ["", f"**Note**: {claim.note}"]
         lines += ["", f"Reproduce: `archbench reproduce {claim.name} --profile {profile}"
                   + (" --follow-ups" if o.follow_up else "") + "`"]
     return "\n".join(lines) + "\n"

@@ -136,6 +136,8 @@ def test_combine_and_judge_skip_failed_runs() -> None:
     verdict = judge(claim, {"a": ok + [failed], "b": [{"status": "ok", "metrics": metrics(v)} for v in (0.1, 0.12)]})
     assert verdict.verdict == REPRODUCED and "n=2" in verdict.figure
     assert verdict_table([verdict]).splitlines()[2].startswith("| c ") and "## c" in render_doc([Outcome(verdict, {})], "quick", "archbench reproduce c")
+    noted = Claim("c", "p", "claim", "figure", "qsa", claim.arms, claim.rules, note="both arms sit at a shortcut's accuracy.")
+    assert "**Note**: both arms sit at a shortcut's accuracy." in render_doc([Outcome(judge(noted, {}), {})], "quick", "cmd")
 
 
 def test_follow_up_plans_its_arms_with_its_budget_and_judges_only_their_rules() -> None:
