@@ -179,6 +179,15 @@ def build_s4d(
 # Mamba
 
 
+def transition(dt_a: torch.Tensor, signed: bool) -> torch.Tensor:
+    """Mamba's state transition `exp(dt A)`, in (0, 1); `signed`: `2 exp(dt A) - 1`, in (-1, 1), the range
+    extension of Grazzi et al. 2024 ("Unlocking state-tracking in linear RNNs through negative
+    eigenvalues"). Why it matters: with every transition positive, a diagonal linear recurrence cannot
+    flip its state's sign, and running parity is exactly a sign flip per 1; large `dt` now gives -1."""
+    decay = torch.exp(dt_a)
+    return 2.0 * decay - 1.0 if signed else decay
+
+
 class MambaMixer(nn.Module):
     """The selective SSM block of Gu & Dao 2023 (the `Mamba` mixer of `mamba_simple.py`), plain PyTorch.
 
@@ -195,9 +204,10 @@ class MambaMixer(nn.Module):
     """
 
     def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2, dt_rank: int | None = None,
-                 dt_min: float = 1e-3, dt_max: float = 1e-1, scan: str = "parallel") -> None:
+                 dt_min: float = 1e-3, dt_max: float = 1e-1, scan: str = "parallel", negative_eigenvalues: bool = False) -> None:
         super().__init__()
         self.d_inner, self.d_state, self.d_conv, self.scan = expand * d_model, d_state, d_conv, scan
+        self.negative_eigenvalues = negative_eigenvalues
         self.dt_rank = dt_rank if dt_rank is not None else math.ceil(d_model / 16)
         d_inner = self.d_inner
         self.in_proj = nn.Linear(d_model, 2 * d_inner, bias=False)
@@ -228,13 +238,14 @@ class MambaMixer(nn.Module):
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = F.softplus(self.dt_proj(dt))  # (B, T, d_inner)
         A = -self.A_log.exp()  # (d_inner, N)
-        if self.scan == "kernel" or (self.scan == "auto" and x.is_cuda and mamba_kernel() is not None):
+        signed = self.negative_eigenvalues  # the fused kernel knows only exp(dt A) in (0, 1)
+        if not signed and (self.scan == "kernel" or (self.scan == "auto" and x.is_cuda and mamba_kernel() is not None)):
             return self.out_proj(self.selective_scan_kernel(x, dt, A, B, C, self.D, z))
         parallel = self.scan == "parallel" or (self.scan == "auto" and x.device.type != "cpu")
         if parallel and torch.is_grad_enabled():
-            y = self.selective_scan_parallel(x, dt, A, B, C)
+            y = self.selective_scan_parallel(x, dt, A, B, C, signed)
         else:
-            y = self.selective_scan_recurrent(x, dt, A, B, C)
+            y = self.selective_scan_recurrent(x, dt, A, B, C, signed)
         return self.out_proj((y + self.D * x) * F.silu(z))
 
     @staticmethod
@@ -250,21 +261,23 @@ class MambaMixer(nn.Module):
         return y.transpose(1, 2)
 
     @staticmethod
-    def selective_scan_parallel(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor) -> torch.Tensor:
-        """All states at once: materialise `exp(dt A)` and `dt B x` as `(B, T, d_inner, N)`, `parallel_scan`."""
-        dA = torch.exp(dt.unsqueeze(-1) * A)
+    def selective_scan_parallel(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
+                                signed: bool = False) -> torch.Tensor:
+        """All states at once: materialise the transitions and `dt B x` as `(B, T, d_inner, N)`, `parallel_scan`."""
+        dA = transition(dt.unsqueeze(-1) * A, signed)
         dBx = (dt * x).unsqueeze(-1) * B.unsqueeze(2)
         h = parallel_scan(dA, dBx)
         return (h * C.unsqueeze(2)).sum(-1)  # contract the state with C_t (an elementwise sum beats bmm on CPU)
 
     @staticmethod
-    def selective_scan_recurrent(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor) -> torch.Tensor:
+    def selective_scan_recurrent(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
+                                 signed: bool = False) -> torch.Tensor:
         """Step by step (the sequential reference, and Mamba's inference mode): only one `(B, d_inner, N)`
         state is alive at a time, so memory does not grow with T."""
         h = x.new_zeros(x.shape[0], x.shape[2], A.shape[-1])
         ys = []
         for dt_t, dtx_t, B_t, C_t in zip(dt.unbind(1), (dt * x).unbind(1), B.unbind(1), C.unbind(1)):
-            h = torch.addcmul(torch.exp(dt_t.unsqueeze(-1) * A) * h, dtx_t.unsqueeze(-1), B_t.unsqueeze(1))
+            h = torch.addcmul(transition(dt_t.unsqueeze(-1) * A, signed) * h, dtx_t.unsqueeze(-1), B_t.unsqueeze(1))
             ys.append((h * C_t.unsqueeze(1)).sum(-1))
         return torch.stack(ys, dim=1)
 
@@ -321,6 +334,7 @@ def build_mamba(
     dt_min: float = 1e-3,
     dt_max: float = 1e-1,
     scan: ScanMode = "auto",
+    negative_eigenvalues: bool = False,
 ) -> nn.Module:
     """Mamba (Gu & Dao 2023): selective SSM blocks with input-dependent step, B and C, in plain PyTorch.
 
@@ -333,8 +347,15 @@ def build_mamba(
     and on a CPU often the faster one). Without gradients (evaluation) both use the recurrence, whose
     memory does not grow with the length. State per layer:
     `d_inner * d_state` SSM numbers plus `d_inner * (d_conv - 1)` convolution inputs.
+    `negative_eigenvalues=True`: transitions `2 exp(dt A) - 1` in (-1, 1) instead of `exp(dt A)` in (0, 1)
+    (Grazzi et al. 2024; `transition`), which lets one layer track parity; mamba-ssm's kernel is then
+    not used (it knows only the positive range).
     """
     check_sizes("mamba", layers=layers)
+    require(isinstance(negative_eigenvalues, bool),
+            f"architecture 'mamba': negative_eigenvalues must be true or false; got {negative_eigenvalues!r}")
+    require(not (negative_eigenvalues and scan == "kernel"),
+            "architecture 'mamba': scan='kernel' (mamba-ssm's fused scan) supports only negative_eigenvalues=false; use scan='auto'")
     check_mamba_sizes("mamba", d_model, d_state, d_conv, expand, dt_rank, dt_min, dt_max, scan)
     return Mamba(spec, d_model, layers, d_state=d_state, d_conv=d_conv, expand=expand, dt_rank=dt_rank,
-                 dt_min=dt_min, dt_max=dt_max, scan=scan)
+                 dt_min=dt_min, dt_max=dt_max, scan=scan, negative_eigenvalues=negative_eigenvalues)

@@ -17,9 +17,10 @@ from bench.errors import ArchbenchError, require
 from bench.registry import register_architecture
 from bench.spec import TaskSpec
 
-PosKind = Literal["none", "learned", "sinusoidal", "rope", "alibi", "randomized"]
-POS_KINDS = ("none", "learned", "sinusoidal", "rope", "alibi", "randomized")
-ADDITIVE = ("learned", "sinusoidal", "randomized")  # added to the embeddings; rope/alibi act inside attention
+PosKind = Literal["none", "learned", "sinusoidal", "rope", "alibi", "hard_alibi", "randomized"]
+POS_KINDS = ("none", "learned", "sinusoidal", "rope", "alibi", "hard_alibi", "randomized")
+ADDITIVE = ("learned", "sinusoidal", "randomized")  # added to the embeddings; the others act inside attention
+IN_ATTENTION = ("rope", "alibi", "hard_alibi")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,20 +108,45 @@ def alibi_slopes(heads: int) -> torch.Tensor:
     return torch.tensor(slopes, dtype=torch.float32, device="cpu")
 
 
+def hard_alibi_windows(heads: int) -> torch.Tensor:
+    """Hard-ALiBi (Jelassi et al. 2024) per-head windows: the first half of the heads (rounded up) see the
+    whole prefix (NoPE heads, window infinite); local head k sees only its last `2**(k+1)` tokens, itself
+    included (2: itself and the previous token; 4; 8; ...). Why this split: copying by n-gram lookup
+    needs short local heads to form the n-gram and global heads to find its earlier occurrence, and the
+    paper uses the same mix of windowed and position-free heads; every window is a count of tokens, so
+    nothing about it depends on the training length."""
+    global_heads = (heads + 1) // 2
+    windows = [math.inf] * global_heads + [float(2 ** (k + 1)) for k in range(heads - global_heads)]
+    return torch.tensor(windows, dtype=torch.float32, device="cpu")
+
+
+def attention_bias(pos: str, per_head: torch.Tensor, length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The additive causal attention bias `(H, T, T)`: ALiBi's `-slope * (i - j)`, or Hard-ALiBi's
+    0 inside each head's window and -inf outside; -inf above the diagonal in both."""
+    idx = torch.arange(length, device=device)
+    distance = (idx.view(-1, 1) - idx.view(1, -1)).to(dtype)  # i - j >= 0 where allowed
+    if pos == "alibi":
+        bias = -per_head.to(device, dtype).view(-1, 1, 1) * distance
+    else:
+        outside = distance >= per_head.to(device).view(-1, 1, 1)
+        bias = torch.zeros(outside.shape, dtype=dtype, device=device).masked_fill(outside, float("-inf"))
+    return bias.masked_fill(distance < 0, float("-inf"))
+
+
 # ---------------------------------------------------------------------------------------------
 # blocks
 
 
 class CausalSelfAttention(nn.Module):
-    """Multi-head causal self-attention via `scaled_dot_product_attention`; rope/alibi applied here."""
+    """Multi-head causal self-attention via `scaled_dot_product_attention`; rope/alibi/hard_alibi applied here."""
 
     def __init__(self, d_model: int, heads: int, dropout: float = 0.0, pos: str = "none") -> None:
         super().__init__()
         self.heads, self.head_dim, self.dropout, self.pos = heads, d_model // heads, dropout, pos
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
-        if pos == "alibi":
-            self.register_buffer("slopes", alibi_slopes(heads), persistent=False)
+        if pos in ("alibi", "hard_alibi"):  # ALiBi's slopes or Hard-ALiBi's windows, one per head
+            self.register_buffer("per_head", alibi_slopes(heads) if pos == "alibi" else hard_alibi_windows(heads), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, length, width = x.shape
@@ -129,11 +155,8 @@ class CausalSelfAttention(nn.Module):
             cos, sin = rope_tables(length, self.head_dim, x.device)
             q, k = apply_rope(q, cos.to(q.dtype), sin.to(q.dtype)), apply_rope(k, cos.to(k.dtype), sin.to(k.dtype))
         dropout = self.dropout if self.training else 0.0
-        if self.pos == "alibi":
-            idx = torch.arange(length, device=x.device)
-            distance = (idx.view(-1, 1) - idx.view(1, -1)).to(q.dtype)  # i - j >= 0 where allowed
-            bias = -self.slopes.to(q.dtype).view(-1, 1, 1) * distance  # (H, T, T)
-            bias = bias.masked_fill(distance < 0, float("-inf"))
+        if self.pos in ("alibi", "hard_alibi"):
+            bias = attention_bias(self.pos, self.per_head, length, q.dtype, x.device)
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.unsqueeze(0), dropout_p=dropout)
         else:
             out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)
@@ -181,7 +204,7 @@ class Transformer(nn.Module):
         self.embed = input_adapter(spec, d_model)
         self.positions = AdditivePositions(pos, d_model, spec.max_seq_len, max_pos) if pos in ADDITIVE else None
         self.drop = nn.Dropout(dropout)
-        attn_pos = pos if pos in ("rope", "alibi") else "none"
+        attn_pos = pos if pos in IN_ATTENTION else "none"
         self.blocks = nn.ModuleList(TransformerBlock(d_model, heads, mlp, mlp_ratio, dropout, attn_pos) for _ in range(layers))
         self.norm = nn.LayerNorm(d_model)
         self.head = output_head(spec, d_model)
@@ -236,7 +259,9 @@ def build_transformer(
     recoverable), and Kazemnejad et al. 2023 ("The Impact of Positional Encoding on Length Generalization
     in Transformers") find NoPE length-generalizes best among absolute, relative, rotary and ALiBi schemes.
     `learned`: a table sized to the spec's `max_seq_len` (longer inputs are unsupported). `sinusoidal`:
-    Vaswani et al. `rope`: rotary q/k. `alibi`: per-head linear distance bias. `randomized` (Ruoss et al.
+    Vaswani et al. `rope`: rotary q/k. `alibi`: per-head linear distance bias. `hard_alibi` (Jelassi et
+    al. 2024): half the heads see the whole prefix, the others a window of the last 2, 4, 8, ... tokens
+    (`hard_alibi_windows`). `randomized` (Ruoss et al.
     2023): in training, sinusoidal codes of a sorted random subset of `range(max_pos)` (default
     `4 * max_seq_len`); in eval, positions `0..T-1`. `mlp=False` gives an attention-only transformer.
     """

@@ -1,7 +1,8 @@
 """Is a stored record still comparable with what this installation would measure? current / unknown / stale.
 
 A record is **stale** when it was made by another archbench version, another code version (the digest
-of the result-producing source, `bench.records.code_version`), or another torch / lightning /
+of the harness and of the run's own task and architecture modules, `bench.records.code_version`,
+recomputed over the files the record names in `code_sources`), or another torch / lightning /
 torchmetrics version: mixing such records into one mean would silently average two different
 experiments. Stale records are listed (`archbench results --stale`) and left out of the leaderboard
 unless `--include-stale` is given.
@@ -22,7 +23,7 @@ import functools
 import importlib
 import importlib.metadata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 CURRENT, UNKNOWN, STALE = "current", "unknown", "stale"
 PACKAGES = ("torch", "lightning", "torchmetrics")
@@ -60,17 +61,21 @@ def _installed_version(package: str) -> str | None:
             return None
 
 
+CodeVersion = Callable[[tuple[str, ...]], str]  # a record's code_sources -> this installation's digest of them
+
+
 @functools.lru_cache(maxsize=1)
-def reference() -> dict[str, str | None]:
-    """This installation's versions, read without importing torch or lightning (publish stays fast)."""
+def reference() -> dict[str, Any]:
+    """This installation's versions, read without importing torch or lightning (publish stays fast):
+    package versions, and under `code_version` the function giving the digest of a record's sources."""
     from bench import __version__
     from bench.records import code_version
 
-    return {"archbench": __version__, "code_version": code_version(),
+    return {"archbench": __version__, "code_version": code_version,
             **{p: public_version(_installed_version(p)) for p in PACKAGES}}
 
 
-def freshness(record: dict[str, Any], ref: dict[str, str | None] | None = None) -> Freshness:
+def freshness(record: dict[str, Any], ref: dict[str, Any] | None = None) -> Freshness:
     """Compare a record's environment with `ref` (default: this installation)."""
     ref = reference() if ref is None else ref
     env = record.get("environment") or {}
@@ -80,15 +85,17 @@ def freshness(record: dict[str, Any], ref: dict[str, str | None] | None = None) 
         if theirs != ours:
             reasons.append(f"{name} {theirs or '?'} -> {ours or '?'}")
     code = env.get("code_version")
-    if code is not None and code != ref.get("code_version"):
-        reasons.append(f"code {code} -> {ref.get('code_version')}")
+    current_code: CodeVersion = ref["code_version"]
+    ours = current_code(tuple(env.get("code_sources") or ())) if code is not None else None
+    if code is not None and code != ours:
+        reasons.append(f"code {code} -> {ours}")
     if reasons:
         return Freshness(STALE, tuple(reasons))
     return Freshness(CURRENT if code is not None else UNKNOWN)
 
 
 def usable(records: list[dict[str, Any]], include_stale: bool = False,
-           ref: dict[str, str | None] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+           ref: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Split records into (counted, left out as stale); with `include_stale` nothing is left out."""
     if include_stale:
         return list(records), []

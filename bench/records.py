@@ -47,13 +47,28 @@ PRESENTATION_ONLY = frozenset({
     "bench/claims.py", "bench/reproductions.py",
 })
 PRESENTATION_DIRS = ("bench/commands/",)
-RESULT_PACKAGES = ("bench", "architectures", "tasks")
+HARNESS_PACKAGES = ("bench",)  # shared by every run: all of it (minus presentation) is in every digest
+SOURCE_PACKAGES = ("architectures", "tasks")  # a run's digest covers only its own modules of these
 
 
-@functools.lru_cache(maxsize=1)
-def code_version() -> str:
-    """A 12-hex digest of the source that produces results: every `.py` file of the bench, architectures
-    and tasks packages, wherever they are installed, minus the presentation-only modules above.
+def _package_root(package: str) -> Path | None:
+    """Where `package` lives, found without importing it (so `publish` stays fast)."""
+    spec = importlib.util.find_spec(package)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
+
+
+def _source_path(relative: str) -> Path | None:
+    package, _, rest = relative.partition("/")
+    root = _package_root(package)
+    return root / rest if root is not None else None
+
+
+@functools.lru_cache(maxsize=256)
+def code_version(sources: tuple[str, ...] = ()) -> str:
+    """A 12-hex digest of the source that produced a run: every `.py` file of the harness (the bench
+    package minus the presentation-only modules above) plus `sources`, the run's own task and
+    architecture modules and what they import from those packages (`code_sources`).
 
     Why a content hash rather than the git commit: an installed package (a wheel in site-packages) has
     no `.git`, and in a checkout the commit lies about uncommitted edits, which are exactly the changes
@@ -61,20 +76,72 @@ def code_version() -> str:
     editable install and a wheel alike, and two machines running the same code agree on the digest.
     Paths are hashed relative to the package (so the install location does not matter), and each file
     as its syntax tree without docstrings, so comments, docstrings and formatting are not a new version.
-    Computed once per process: a run measures the code it imported at start.
+    Why per run rather than one digest of every task and architecture: adding an option to the
+    transformer cannot change what an LSTM measured on parity, and one global digest made every stored
+    run stale on any edit. A source file that no longer exists hashes as missing (the run is stale).
+    Cached per argument: a run measures the code it imported at start.
     Third-party plugin code is not covered (records name the plugin architecture, not its source).
     """
     digest = hashlib.sha256()
-    for package in RESULT_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            root = Path(location)
-            for path in sorted(root.rglob("*.py")):
-                relative = f"{package}/{path.relative_to(root).as_posix()}"
-                if "__pycache__" in relative or relative in PRESENTATION_ONLY or relative.startswith(PRESENTATION_DIRS):
-                    continue
-                digest.update(relative.encode() + b"\0" + _code_only(path.read_bytes()) + b"\0")
+    for package in HARNESS_PACKAGES:
+        root = _package_root(package)
+        for path in sorted(root.rglob("*.py")) if root is not None else []:
+            relative = f"{package}/{path.relative_to(root).as_posix()}"
+            if "__pycache__" in relative or relative in PRESENTATION_ONLY or relative.startswith(PRESENTATION_DIRS):
+                continue
+            digest.update(relative.encode() + b"\0" + _code_only(path.read_bytes()) + b"\0")
+    for relative in sorted(set(sources)):
+        path = _source_path(relative)
+        code = _code_only(path.read_bytes()) if path is not None and path.is_file() else b"<missing>"
+        digest.update(relative.encode() + b"\0" + code + b"\0")
     return digest.hexdigest()[:12]
+
+
+def code_sources(*objects: Any) -> tuple[str, ...]:
+    """The files of `SOURCE_PACKAGES` that define `objects` (a task class, an architecture builder) and,
+    transitively, the modules of those packages they import (`architectures/hybrid.py` brings
+    `architectures/ssm.py`, `architectures/transformer.py`, `architectures/base.py`), as sorted
+    package-relative paths. Package `__init__` files only register plugins and are left out; objects
+    defined elsewhere (a third-party plugin, a test) contribute nothing."""
+    found: set[str] = set()
+    pending = [module for module in (getattr(obj, "__module__", None) for obj in objects) if module]
+    while pending:
+        relative = _module_file(pending.pop())
+        if relative is None or relative in found:
+            continue
+        found.add(relative)
+        path = _source_path(relative)
+        pending.extend(_imported_modules(path.read_bytes(), relative) if path is not None else [])
+    return tuple(sorted(found))
+
+
+def _module_file(module: str) -> str | None:
+    """`architectures.ssm` -> `architectures/ssm.py` when it is a module file of a source package."""
+    package, _, rest = module.partition(".")
+    if package not in SOURCE_PACKAGES or not rest:
+        return None
+    relative = f"{package}/{rest.replace('.', '/')}.py"
+    path = _source_path(relative)
+    return relative if path is not None and path.is_file() else None
+
+
+def _imported_modules(source: bytes, relative: str) -> list[str]:
+    """Module names `source` imports: `from a.b import c` gives `a.b` and `a.b.c` (c may be a module)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    here = relative[: -len(".py")].split("/")
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(here[: len(here) - node.level] + ([node.module] if node.module else [])) if node.level else node.module
+            if base:
+                names.append(base)
+                names.extend(f"{base}.{alias.name}" for alias in node.names)
+    return names
 
 
 def _code_only(source: bytes) -> bytes:
@@ -92,9 +159,9 @@ def _code_only(source: bytes) -> bytes:
     return ast.unparse(tree).encode()  # source text, so the digest does not depend on the Python version's AST fields
 
 
-def environment() -> dict[str, Any]:
-    """Package versions, the code version and hardware, stored with every record (`bench.freshness` uses
-    the versions to mark records made by other code as stale)."""
+def environment(sources: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Package versions, the run's code version (and the `sources` it covers) and hardware, stored with
+    every record (`bench.freshness` uses them to mark records made by other code as stale)."""
     import lightning
     import torch
     import torchmetrics
@@ -103,7 +170,8 @@ def environment() -> dict[str, Any]:
 
     return {
         "archbench": __version__,
-        "code_version": code_version(),
+        "code_version": code_version(sources),
+        "code_sources": list(sources),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "lightning": lightning.__version__,
@@ -197,7 +265,9 @@ def make_record(
     status: str = "ok",
     error: str | None = None,
     command: str | None = None,
+    sources: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """One run's record; `sources` are the task's and architecture's own files (`code_sources`)."""
     return {
         "schema": SCHEMA,
         "key": key,
@@ -212,7 +282,7 @@ def make_record(
         "status": status,
         "error": error,
         "metrics": metrics,
-        "environment": environment(),
+        "environment": environment(sources),
         "command": command,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

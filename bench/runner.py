@@ -16,8 +16,8 @@ from bench.errors import ArchbenchError
 from bench.harness import ProgressFn, TrainConfig, run_one
 from bench.presets import count_parameters, resolve_hparams
 from bench.profiles import Profile
-from bench.records import RecordStore, make_record, run_key
-from bench.registry import build_architecture, get_task, get_task_entry
+from bench.records import RecordStore, code_sources, make_record, run_key
+from bench.registry import build_architecture, get_architecture, get_task, get_task_entry
 from bench.task import Task
 
 if TYPE_CHECKING:
@@ -200,6 +200,7 @@ def make_run_record(run: PlannedRun, metrics: dict[str, Any] | None, error: str 
         key=run.key, task=run.task_name, task_config=run.task.config(), arch=run.arch,
         arch_config=run.arch_config, preset=run.preset, train_config=run.train.to_dict(), seed=run.seed,
         metrics=metrics, status="ok" if error is None else "failed", error=error, command=command,
+        sources=code_sources(type(run.task), get_architecture(run.arch).obj),
     )
     record["label"] = run.label
     record.update(run.record_extra)

@@ -3,6 +3,7 @@ vectors->vector spec: output shape, strict causality, determinism, gradients rea
 supported lengths; plus family-specific behaviour and hyper-parameter validation."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -174,7 +175,7 @@ def test_width_fitting_matches_the_transformer_size(preset: str) -> None:
         assert abs(count - target) <= 0.05 * target, (name, count, target)
 
 
-@pytest.mark.parametrize("pos", ["none", "learned", "sinusoidal", "rope", "alibi", "randomized"])
+@pytest.mark.parametrize("pos", ["none", "learned", "sinusoidal", "rope", "alibi", "hard_alibi", "randomized"])
 def test_transformer_positional_schemes(pos: str, spec: TaskSpec) -> None:
     model = make("transformer", spec, pos=pos, d_model=16, heads=2)
     assert_causal(model, spec, spec.max_seq_len, positions=(0, 7, 14))
@@ -189,6 +190,21 @@ def test_transformer_odd_head_dim_with_rope_and_non_power_of_two_alibi_heads() -
     spec = SPECS["vectors"]
     assert_causal(make("transformer", spec, pos="rope", d_model=15, heads=3), spec, 12)
     assert_causal(make("transformer", spec, pos="alibi", d_model=12, heads=3), spec, 12)
+
+
+def test_hard_alibi_heads_see_everything_or_a_window_of_recent_tokens() -> None:
+    """Hard-ALiBi (Jelassi et al. 2024): half the heads are global, head k of the rest sees the last 2**(k+1)
+    tokens; checked on the bias itself, by brute force over (i, j)."""
+    from architectures.transformer import attention_bias, hard_alibi_windows
+
+    windows = hard_alibi_windows(5)
+    assert windows.tolist() == [math.inf, math.inf, math.inf, 2.0, 4.0]
+    bias = attention_bias("hard_alibi", windows, 9, torch.float32, torch.device("cpu"))
+    for h, window in enumerate(windows.tolist()):
+        for i in range(9):
+            for j in range(9):
+                allowed = j <= i and i - j < window
+                assert (bias[h, i, j] == 0) == allowed and (bias[h, i, j] == -math.inf) == (not allowed), (h, i, j)
 
 
 def test_randomized_positions_are_random_in_training_and_ordered_in_eval() -> None:
@@ -349,6 +365,7 @@ def test_hybrid_interleaves_attention_and_mamba_blocks() -> None:
         ("s4d", {"d_state": 7}, "even d_state.*got 7"),
         ("mamba", {"d_state": 0}, "d_state must be a positive integer; got 0"),
         ("mamba", {"scan": "blelloch"}, "'blelloch'"),
+        ("mamba", {"negative_eigenvalues": "maybe"}, "'negative_eigenvalues' must be true or false; got 'maybe'"),
         ("linear_attention", {"d_model": 10, "heads": 4}, "d_model=10 must be divisible by heads=4"),
         ("hybrid", {"layers": 1, "attention_every": 2}, "attention_every=2 > layers=1"),
         ("hybrid", {"pos": "learned"}, "'learned'"),

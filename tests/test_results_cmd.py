@@ -73,16 +73,19 @@ def test_truncated_line_is_reported(tmp_path: Path, capsys) -> None:
 
 
 def test_freshness_rules() -> None:
-    ref = {"archbench": "0.1.0", "code_version": "abc", "torch": "2.13.0", "lightning": "2.6.6", "torchmetrics": "1.9.0"}
-    env = {**ref, "torch": "2.13.0+cpu"}  # the local build tag is hardware, not code
+    versions = {"archbench": "0.1.0", "torch": "2.13.0", "lightning": "2.6.6", "torchmetrics": "1.9.0"}
+    ref = {**versions, "code_version": lambda sources: "abc" if sources == ("tasks/t.py",) else "xyz"}
+    env = {**versions, "code_version": "abc", "code_sources": ["tasks/t.py"], "torch": "2.13.0+cpu"}  # the build tag is hardware
     assert freshness({"environment": env}, ref).status == CURRENT
     assert freshness({"environment": {**env, "code_version": "def"}}, ref).reasons == ("code def -> abc",)
-    legacy = {k: v for k, v in env.items() if k != "code_version"}
+    # the digest is recomputed over the files the record names (a record from before code_sources names none)
+    assert freshness({"environment": {**env, "code_sources": []}}, ref).reasons == ("code abc -> xyz",)
+    legacy = {k: v for k, v in env.items() if k not in ("code_version", "code_sources")}
     assert freshness({"environment": legacy}, ref).status == UNKNOWN  # counted, but shown as unknown
     assert freshness({"environment": {**legacy, "archbench": "0.0.1"}}, ref).status == STALE
     assert freshness({"environment": {**env, "lightning": "2.5.0"}}, ref).stale
     assert freshness(record("gru", 0, 0.5)).status == CURRENT  # a record made now is current
-    assert reference()["code_version"] == records_module.code_version()
+    assert reference()["code_version"] is records_module.code_version
 
 
 def test_code_version_hashes_result_code_but_not_presentation(tmp_path: Path, monkeypatch) -> None:
@@ -93,7 +96,7 @@ def test_code_version_hashes_result_code_but_not_presentation(tmp_path: Path, mo
     (package / "view.py").write_text("STYLE = 1\n")
     (package / "commands" / "cmd.py").write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(records_module, "RESULT_PACKAGES", ("fakepkg",))
+    monkeypatch.setattr(records_module, "HARNESS_PACKAGES", ("fakepkg",))
     monkeypatch.setattr(records_module, "PRESENTATION_ONLY", frozenset({"fakepkg/view.py"}))
     monkeypatch.setattr(records_module, "PRESENTATION_DIRS", ("fakepkg/commands/",))
 
@@ -113,6 +116,47 @@ def test_code_version_hashes_result_code_but_not_presentation(tmp_path: Path, mo
         assert version() != first  # a result-producing edit makes them stale
     finally:
         records_module.code_version.cache_clear()  # never leave the fake package's digest cached
+
+
+def test_code_version_covers_only_the_runs_own_modules(tmp_path: Path, monkeypatch) -> None:
+    """A run's digest covers its task's and architecture's modules and what they import from those
+    packages: editing an unrelated architecture keeps it current, editing an imported helper does not."""
+    package = tmp_path / "fakearch"
+    package.mkdir()
+    (package / "__init__.py").write_text("from fakearch import net, other\n")
+    (package / "layers.py").write_text("DEPTH = 1\n")
+    (package / "net.py").write_text("from fakearch.layers import DEPTH\nfrom . import helpers\n\ndef build():\n    return DEPTH\n")
+    (package / "helpers.py").write_text("SCALE = 1\n")
+    (package / "other.py").write_text("WIDTH = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(records_module, "SOURCE_PACKAGES", ("fakearch",))
+    builder = type("Builder", (), {"__module__": "fakearch.net"})
+    sources = records_module.code_sources(builder, type("Plugin", (), {"__module__": "someone.else"}))
+    assert sources == ("fakearch/helpers.py", "fakearch/layers.py", "fakearch/net.py")
+
+    def version() -> str:
+        records_module.code_version.cache_clear()
+        return records_module.code_version(sources)
+
+    try:
+        first = version()
+        (package / "other.py").write_text("WIDTH = 2\n")
+        assert version() == first  # another architecture's edit
+        (package / "helpers.py").write_text("SCALE = 2\n")
+        second = version()
+        assert second != first  # a module it imports (relative import)
+        (package / "layers.py").unlink()
+        assert version() != second  # a source that disappeared makes the run stale
+    finally:
+        records_module.code_version.cache_clear()
+
+
+def test_records_name_their_sources() -> None:
+    from bench.registry import get_architecture, get_task_entry
+
+    sources = records_module.code_sources(get_task_entry("qsa").obj, get_architecture("hybrid").obj)
+    assert {"tasks/qsa.py", "tasks/sparse_token_selection.py", "tasks/common.py", "architectures/hybrid.py",
+            "architectures/ssm.py", "architectures/transformer.py", "architectures/base.py", "architectures/scan.py"} == set(sources)
 
 
 @pytest.mark.parametrize("flag", ["--stale", "--include-stale"])

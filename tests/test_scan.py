@@ -80,6 +80,7 @@ def _outputs(name: str, x: torch.Tensor, grad: bool = True, **hparams: object) -
     ("name", "modes", "hparams"),
     [
         ("mamba", ("scan", ["parallel", "sequential"]), {"d_model": 8, "layers": 2}),
+        ("mamba", ("scan", ["parallel", "sequential"]), {"d_model": 8, "layers": 2, "negative_eigenvalues": True}),
         ("lru", ("scan", ["parallel", "sequential"]), {"d_model": 8, "layers": 2, "eigenvalues": "[-1,1]"}),
         ("s4d", ("mode", ["fft", "parallel", "sequential"]), {"d_model": 8, "layers": 2, "d_state": 8}),
         ("s4d", ("mode", ["fft", "parallel", "sequential"]), {"d_model": 8, "layers": 1, "d_state": 4, "init": "real"}),
@@ -110,3 +111,17 @@ def test_mamba_parallel_and_recurrent_gradients_agree() -> None:
         grads.append({n: p.grad for n, p in model.named_parameters()})
     for name, grad in grads[0].items():
         assert torch.allclose(grad, grads[1][name], atol=1e-5, rtol=1e-4), name
+
+
+def test_mamba_negative_eigenvalues_flip_the_state_sign() -> None:
+    """Grazzi et al.'s range: `2 exp(dt A) - 1` spans (-1, 1), so a large step flips the state (what running
+    parity needs), a tiny one keeps it; the default range (0, 1) can only shrink it, and the option changes
+    the model's outputs, not its parameters."""
+    from architectures.ssm import transition
+
+    dt_a = torch.tensor([-1e-4, -20.0])  # dt * A with A < 0: a tiny step, a large one
+    assert torch.allclose(transition(dt_a, signed=True), torch.tensor([1.0, -1.0]), atol=1e-3)
+    assert (transition(dt_a, signed=False) > 0).all() and (transition(dt_a, signed=False) <= 1).all()
+    x = torch.randn(2, 12, 4, generator=torch.Generator().manual_seed(8))
+    assert not torch.allclose(_outputs("mamba", x, d_model=8, layers=1, negative_eigenvalues=True),
+                              _outputs("mamba", x, d_model=8, layers=1))
