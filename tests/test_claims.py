@@ -167,6 +167,19 @@ def test_follow_up_plans_its_arms_with_its_budget_and_judges_only_their_rules() 
         Claim("d", "p", "claim", "figure", "qsa", (Arm("a", "transformer"),), (), follow_ups={"quick": FollowUp("w", Budget(), ("z",))})
 
 
+def test_budget_arch_params_apply_to_the_arm_they_name_on_top_of_its_own() -> None:
+    follow = FollowUp("positions.", Budget(train={"lr": 3e-4}, arch_params={"a": {"pos": "rope"}}))
+    arms = (Arm("a", "transformer", arch_params={"layers": 2, "pos": "learned"}), Arm("b", "lstm"))
+    claim = Claim("c", "p", "claim", "figure", "qsa", arms, (Exceeds("a", "b", IN_DISTRIBUTION),), follow_ups={"smoke": follow})
+    runs = plan_claim(claim, get_profile("smoke"), follow)
+    assert runs["a"][0].arch_config["pos"] == "rope" and runs["a"][0].arch_config["layers"] == 2
+    assert "pos" not in runs["b"][0].arch_config and runs["a"][0].train.lr == runs["b"][0].train.lr == 3e-4
+    assert plan_claim(claim, get_profile("smoke"))["a"][0].arch_config["pos"] == "learned"  # the base budget: the arm's own
+    assert describe_budget(follow.budget) == "lr 0.0003, a pos rope"
+    with pytest.raises(ValueError, match=r"architecture settings for unknown arm\(s\) \['z'\]"):
+        Claim("d", "p", "claim", "figure", "qsa", arms, (), follow_ups={"quick": FollowUp("w", Budget(arch_params={"z": {"pos": "rope"}}))})
+
+
 def test_claim_rejects_rules_naming_unknown_arms() -> None:
     with pytest.raises(ValueError, match="unknown arm"):
         Claim("c", "p", "claim", "figure", "qsa", (Arm("a", "transformer"),), (Exceeds("a", "b", IN_DISTRIBUTION),))
