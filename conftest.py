@@ -24,8 +24,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """A mistyped profile is a usage error at once, before collection (the default needs no check)."""
     name = config.getoption("archbench_profile")
     if name != "smoke":
-        from bench.errors import ArchbenchError
-        from bench.profiles import get_profile
+        from bench.contract.errors import ArchbenchError
+        from bench.run.profiles import get_profile
 
         try:
             get_profile(name)

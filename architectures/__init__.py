@@ -4,4 +4,12 @@ transformer (the size reference), fcn, lstm / gru / rnn / lru (recurrent), s4d /
 linear_attention, hybrid (Mamba + attention), attention1 (one softmax attention layer, theory form).
 `scan` holds the linear-recurrence scans they share.
 """
-from architectures import fcn, hybrid, linear_attention, recurrent, ssm, theory_attention, transformer  # noqa: F401  (register on import)
+from architectures import (  # noqa: F401  (register on import)
+    fcn,
+    hybrid,
+    linear_attention,
+    recurrent,
+    ssm,
+    theory_attention,
+    transformer,
+)

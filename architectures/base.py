@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from bench.errors import require
-from bench.spec import TaskSpec
+from bench.contract.errors import require
+from bench.contract.spec import TaskSpec
 
 
 def input_adapter(spec: TaskSpec, width: int) -> nn.Module:
@@ -29,17 +29,3 @@ def check_sizes(arch: str, **sizes: int) -> None:
     """Every size hyper-parameter must be a positive integer (one-line error naming it otherwise)."""
     for key, value in sizes.items():
         require(isinstance(value, int) and value > 0, f"architecture {arch!r}: {key} must be a positive integer; got {value!r}")
-
-
-def num_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def state_size(model: nn.Module) -> int | None:
-    value = getattr(model, "state_size", None)
-    return int(value) if value is not None else None
-
-
-def supports_length(model: nn.Module, seq_len: int) -> bool:
-    check = getattr(model, "supports_length", None)
-    return bool(check(seq_len)) if callable(check) else True

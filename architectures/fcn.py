@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from architectures.base import check_sizes, input_adapter, output_head
-from bench.errors import ArchbenchError
-from bench.registry import register_architecture
-from bench.spec import TaskSpec
+from bench.contract.errors import ArchbenchError
+from bench.contract.registry import register_architecture
+from bench.contract.spec import TaskSpec
 
 
 def unit_positions(units: int, length: int) -> torch.Tensor:
@@ -48,7 +48,7 @@ class MaskedLinear(nn.Module):
         counts = torch.searchsorted(in_pos, out_pos, right=True)  # kept inputs per output row (CPU)
         total = int(counts.sum())
         fan_in = counts.clamp(min=1).to(torch.float32)
-        if torch.empty(()).device.type == "meta":  # counting parameters only (bench.presets): skip the index
+        if torch.empty(()).device.type == "meta":  # counting parameters only (bench.run.presets): skip the index
             index, bound = torch.empty(total, dtype=torch.long), torch.empty(total)
         else:
             rows = torch.repeat_interleave(torch.arange(self.out_features, device="cpu"), counts)

@@ -13,9 +13,9 @@ from torch import nn
 from architectures.base import check_sizes, input_adapter, output_head
 from architectures.ssm import MambaMixer, ResidualBlock, ScanMode, check_mamba_sizes
 from architectures.transformer import TransformerBlock, check_attention_sizes
-from bench.errors import require
-from bench.registry import register_architecture
-from bench.spec import TaskSpec
+from bench.contract.errors import require
+from bench.contract.registry import register_architecture
+from bench.contract.spec import TaskSpec
 
 
 class Hybrid(nn.Module):

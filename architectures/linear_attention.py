@@ -16,9 +16,9 @@ from torch import nn
 
 from architectures.base import check_sizes, input_adapter, output_head
 from architectures.transformer import MLP, AdditivePositions, check_attention_sizes
-from bench.errors import require
-from bench.registry import register_architecture
-from bench.spec import TaskSpec
+from bench.contract.errors import require
+from bench.contract.registry import register_architecture
+from bench.contract.spec import TaskSpec
 
 State = tuple[torch.Tensor, torch.Tensor]  # S (B, H, d_head, d_head), z (B, H, d_head)
 

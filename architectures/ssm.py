@@ -10,10 +10,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from architectures.base import check_sizes, input_adapter, output_head
-from architectures.scan import parallel_scan, scan as run_scan
-from bench.errors import require
-from bench.registry import register_architecture
-from bench.spec import TaskSpec
+from architectures.scan import parallel_scan
+from architectures.scan import scan as run_scan
+from bench.contract.errors import require
+from bench.contract.registry import register_architecture
+from bench.contract.spec import TaskSpec
 
 SSM_PRESETS = {"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}
 ScanMode = Literal["auto", "parallel", "sequential", "kernel"]

@@ -11,14 +11,15 @@ practical counterpart.
 from __future__ import annotations
 
 import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from architectures.base import check_sizes, input_adapter, output_head
-from bench.errors import require
-from bench.registry import register_architecture
-from bench.spec import TaskSpec
+from bench.contract.errors import require
+from bench.contract.registry import register_architecture
+from bench.contract.spec import TaskSpec
 
 PRESETS = {"tiny": {"heads": 1}, "small": {"heads": 1}, "base": {"heads": 1}}
 

@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from architectures.base import check_sizes, input_adapter, output_head
-from bench.errors import ArchbenchError, require
-from bench.registry import register_architecture
-from bench.spec import TaskSpec
+from bench.contract.errors import ArchbenchError, require
+from bench.contract.registry import register_architecture
+from bench.contract.spec import TaskSpec
 
 PosKind = Literal["none", "learned", "sinusoidal", "rope", "alibi", "hard_alibi", "randomized"]
 POS_KINDS = ("none", "learned", "sinusoidal", "rope", "alibi", "hard_alibi", "randomized")

@@ -2,8 +2,8 @@
 
 The public API lives in small modules; the most used names are re-exported here.
 """
-from bench.errors import ArchbenchError
-from bench.registry import (
+from bench.contract.errors import ArchbenchError
+from bench.contract.registry import (
     build_architecture,
     get_architecture,
     get_task,
@@ -13,8 +13,8 @@ from bench.registry import (
     register_architecture,
     register_task,
 )
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
 
 __version__ = "0.1.0"
 

@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import pytest
 
-from bench.profiles import Profile, get_profile
-from bench.records import RecordStore
+from bench.results.store import RecordStore
+from bench.run.profiles import Profile, get_profile
 
 HERE = Path(__file__).resolve().parent
 SKIP_REASON = "benchmark suite: run `pytest --benchmark-only` (or name benchmarks/ on the command line)"

@@ -17,10 +17,10 @@ import time
 import torch
 
 from bench import build_architecture, list_architectures, list_tasks
-from bench.data import TrainStream
-from bench.profiles import get_profile
-from bench.runner import plan
-from bench.speed import make_optimizer, train_step
+from bench.run.plan import plan
+from bench.run.profiles import get_profile
+from bench.train.data import TrainStream
+from bench.train.speed import make_optimizer, train_step
 
 
 def step_seconds(task: str, arch: str, profile_name: str, batch: int) -> float:

@@ -1,5 +1,5 @@
 """Harness overhead: the same model trained on the same data by a hand-written PyTorch loop and by the
-Lightning harness (`bench.harness.run_one`), side by side in one process, interleaved round by round.
+Lightning harness (`bench.train.harness.run_one`), side by side in one process, interleaved round by round.
 
 Per pair, `benchmark.pedantic` times `run_one` (the harness; pytest-benchmark's statistics) and its
 `setup` runs the hand loop just before each harness round, so both see the same machine state. The
@@ -26,11 +26,11 @@ from typing import Any, Callable
 import pytest
 
 from bench import build_architecture
-from bench.harness import run_one
-from bench.profiles import Profile, get_profile
-from bench.runner import PlannedRun, plan
-from bench.speed import HandLoopResult, default_device, environment, hand_loop
-from bench.stats import mean_ci
+from bench.results.stats import mean_ci
+from bench.run.plan import PlannedRun, plan
+from bench.run.profiles import Profile, get_profile
+from bench.train.harness import run_one
+from bench.train.speed import HandLoopResult, default_device, environment, hand_loop
 
 PAIRS = [(task, arch) for task in ("sparse_token_selection", "mqar") for arch in ("transformer", "lstm", "mamba")]
 SIZES_FROM = "quick"

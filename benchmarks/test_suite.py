@@ -20,13 +20,21 @@ import pytest
 import torch
 
 from bench import build_architecture, list_architectures, list_tasks
-from bench.data import TrainStream
-from bench.lengths import length_curves
-from bench.profiles import Profile
-from bench.records import RecordStore
-from bench.runner import PlannedRun, execute, plan
-from bench.speed import default_device, environment, make_optimizer, synchronize, to_device, train_step
-from bench.spec import Batch
+from bench.contract.spec import Batch
+from bench.report.lengths import length_curves
+from bench.results.store import RecordStore
+from bench.run.execute import execute
+from bench.run.plan import PlannedRun, plan
+from bench.run.profiles import Profile
+from bench.train.data import TrainStream
+from bench.train.speed import (
+    default_device,
+    environment,
+    make_optimizer,
+    synchronize,
+    to_device,
+    train_step,
+)
 
 PAIRS = [(task, arch) for task in list_tasks() for arch in list_architectures()]
 IDS = [f"{task}-{arch}" for task, arch in PAIRS]

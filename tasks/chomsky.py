@@ -44,10 +44,10 @@ from typing import Any, ClassVar, Literal
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
 from tasks.common import check_lengths, check_threshold, token_spec
 
 NAME = "chomsky"
@@ -76,7 +76,7 @@ class Chomsky(Task):
 
     metric = "accuracy"
     paper = "Delétang et al. 2023 (ICLR), Neural Networks and the Chomsky Hierarchy"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("RNNs and LSTMs generalize to longer inputs on the regular tasks, transformers fail to length-"
                 "generalize even on some regular ones, and only stack- or tape-augmented networks solve the "
                 "context-free and context-sensitive tasks.")

@@ -1,13 +1,13 @@
 """Validation and sampling helpers shared by the task modules."""
 from __future__ import annotations
 
-import hashlib
 from typing import Callable
 
 import torch
 
-from bench.errors import require
-from bench.spec import TaskSpec
+from bench.contract.errors import require
+from bench.contract.seeds import stable_seed  # noqa: F401  (re-exported for task modules)
+from bench.contract.spec import TaskSpec
 
 
 def check_lengths(task: str, length: int, eval_lengths: tuple[int, ...], minimum: int = 1) -> None:
@@ -26,10 +26,6 @@ def check_threshold(task: str, solved_at: float, chance: float, best: float = 1.
     require(chance < solved_at <= best, f"task {task!r}: solved_at must be in ({chance:g}, {best:g}]; got {solved_at}")
 
 
-def stable_seed(*parts: object) -> int:
-    """A 63-bit seed from any parts, identical on every machine and Python run (unlike `hash`)."""
-    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
 def random_subsets(n: int, population: int, size: int, generator: torch.Generator) -> torch.Tensor:

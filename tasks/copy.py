@@ -24,10 +24,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
 from tasks.common import check_lengths, check_positive, check_threshold, token_spec
 
 NAME = "copy"
@@ -40,7 +40,7 @@ class Copy(Task):
 
     metric = "exact_match"
     paper = "Jelassi, Brandfonbrener, Kakade, Malach 2024, Repeat After Me: Transformers are Better than State Space Models at Copying"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("Transformers learn to copy from far fewer samples than same-size state-space models and "
                 "generalize to longer strings; a fixed-size state provably limits the length an SSM can copy.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {

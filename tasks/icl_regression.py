@@ -28,10 +28,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
 from tasks.common import check_lengths, check_positive, check_threshold, vector_spec
 
 NAME = "icl_regression"
@@ -44,7 +44,7 @@ class ICLRegression(Task):
 
     metric = "r2"
     paper = "Garg, Tsipras, Liang, Valiant 2022, What Can Transformers Learn In-Context? A Case Study of Simple Function Classes"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("Transformers trained from scratch learn linear functions in context with error close to the "
                 "optimal least-squares estimator.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {

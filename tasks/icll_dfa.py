@@ -29,7 +29,7 @@ Chance (the best input-independent predictor, computed from the parameters): by 
 is equally frequent, so the best constant is DELIM or any symbol: chance = max(r, (1 - r) / vocab)
 with r the expected fraction of DELIM targets, from the renewal recursion of the string lengths.
 
-Disjoint automata: train, validation and test streams use disjoint generator seeds (bench.data), and
+Disjoint automata: train, validation and test streams use disjoint generator seeds (bench.train.data), and
 every example draws a fresh automaton from its stream's generator, so the streams see different
 automata (the tests check that no transition table is shared).
 """
@@ -40,10 +40,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
 from tasks.common import check_lengths, check_positive, check_threshold, token_spec
 
 NAME = "icll_dfa"
@@ -52,7 +52,7 @@ NAME = "icll_dfa"
 class DFABatch(Batch):
     """A `Batch` that also carries each example's automaton as `transitions`: `(B, max_states, vocab)`
     long, the next state of (state, symbol), -1 where there is no edge. Indexing or concatenating the
-    tuple (e.g. `bench.data.fixed_set`) gives a plain `Batch` without it."""
+    tuple (e.g. `bench.train.data.fixed_set`) gives a plain `Batch` without it."""
 
     transitions: torch.Tensor
 
@@ -100,7 +100,7 @@ class IcllDFA(Task):
 
     metric = "accuracy"
     paper = "Akyürek, Wang, Kim, Andreas 2024, In-Context Language Learning: Architectures and Algorithms"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("Transformers clearly beat recurrent and convolutional models on in-context language learning "
                 "(REGBENCH), an advantage traced to n-gram heads.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {

@@ -21,10 +21,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
 from tasks.common import check_lengths, check_threshold, token_spec
 
 NAME = "induction_heads"
@@ -38,7 +38,7 @@ class InductionHeads(Task):
 
     metric = "accuracy"
     paper = "Olsson et al. 2022, In-context Learning and Induction Heads; Gu & Dao 2023, Mamba"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("Induction heads form in transformers and drive in-context copying (Olsson); Mamba solves the "
                 "task and extrapolates to sequences far longer than its training length, where attention models "
                 "fail (Gu & Dao).")

@@ -29,11 +29,17 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, token_spec
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
+from tasks.common import (
+    check_lengths,
+    check_positive,
+    check_threshold,
+    random_subsets,
+    token_spec,
+)
 
 NAME = "mqar"
 FILLER = 0
@@ -46,7 +52,7 @@ class MultiQueryAssociativeRecall(Task):
 
     metric = "accuracy"
     paper = "Arora, Eyuboglu, Timalsina, Johnson, Poli, Zou, Rudra, Re 2023, Zoology: Measuring and Improving Recall in Efficient Language Models"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("Attention solves MQAR at small model width, while gated-convolution and recurrent models need "
                 "width growing with the sequence length and number of pairs.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {

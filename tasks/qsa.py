@@ -22,11 +22,17 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, vector_spec
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
+from tasks.common import (
+    check_lengths,
+    check_positive,
+    check_threshold,
+    random_subsets,
+    vector_spec,
+)
 from tasks.sparse_token_selection import random_codes
 
 NAME = "qsa"
@@ -39,7 +45,7 @@ class QSparseAverage(Task):
 
     metric = "r2"
     paper = "Sanford, Hsu, Telgarsky 2023, Representational Strengths and Limitations of Transformers"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("Representation bounds: transformers compute qSA with size growing only with q, while recurrent "
                 "and fully-connected networks need size polynomial in the input length.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {

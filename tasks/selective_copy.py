@@ -22,11 +22,17 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, token_spec
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
+from tasks.common import (
+    check_lengths,
+    check_positive,
+    check_threshold,
+    random_subsets,
+    token_spec,
+)
 
 NAME = "selective_copy"
 
@@ -38,7 +44,7 @@ class SelectiveCopy(Task):
 
     metric = "accuracy"
     paper = "Gu & Dao 2023, Mamba: Linear-Time Sequence Modeling with Selective State Spaces"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("The selective SSM of Mamba solves selective copying, while time-invariant SSMs such as S4 do "
                 "not.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {

@@ -21,11 +21,18 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, stable_seed, token_spec
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
+from tasks.common import (
+    check_lengths,
+    check_positive,
+    check_threshold,
+    random_subsets,
+    stable_seed,
+    token_spec,
+)
 
 NAME = "sparse_parity"
 QUERY = 2  # the token after the n bits, where the label is read
@@ -38,7 +45,7 @@ class SparseParity(Task):
 
     metric = "accuracy"
     paper = "Barak, Edelman, Goel, Kakade, Malach, Zhang 2022, Hidden Progress in Deep Learning: SGD Learns Parities Near the Computational Limit"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("SGD on standard networks (MLPs, transformers) learns k-sparse parities of n bits in about n^O(k)"
                 " steps, near the computational limit, with long loss plateaus that hide steady progress.")
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {

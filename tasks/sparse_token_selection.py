@@ -25,11 +25,18 @@ from typing import Literal
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
-from tasks.common import check_lengths, check_positive, check_threshold, random_subsets, stable_seed, vector_spec
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
+from tasks.common import (
+    check_lengths,
+    check_positive,
+    check_threshold,
+    random_subsets,
+    stable_seed,
+    vector_spec,
+)
 
 CodeKind = Literal["stochastic", "fixed", "onehot"]
 
@@ -55,7 +62,7 @@ class SparseTokenSelection(Task):
 
     metric = "r2"
     paper = "Wang, Wei, Hsu, Lee 2024 (ICML); Sanford, Hsu, Telgarsky 2023"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("A one-layer transformer trained by gradient descent provably learns STS_q and, with stochastic "
                 "positional encoding, keeps its accuracy on longer sequences; fully-connected networks provably "
                 "cannot learn it efficiently.")

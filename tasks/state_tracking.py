@@ -27,10 +27,10 @@ from typing import Any, ClassVar, Literal
 
 import torch
 
-from bench.errors import require
-from bench.registry import register_task
-from bench.spec import Batch, TaskSpec
-from bench.task import Task
+from bench.contract.errors import require
+from bench.contract.registry import register_task
+from bench.contract.spec import Batch, TaskSpec
+from bench.contract.task import Task
 from tasks.common import check_lengths, check_threshold, token_spec
 
 NAME = "state_tracking"
@@ -59,7 +59,7 @@ class StateTracking(Task):
 
     metric = "accuracy"
     paper = "Merrill, Petty, Sabharwal 2024, The Illusion of State in State-Space Models; Grazzi et al. 2024, Unlocking State-Tracking in Linear RNNs Through Negative Eigenvalues"
-    # What the source found, in words (bench.publish prints it under the task's heading).
+    # What the source found, in words (bench.report.publish prints it under the task's heading).
     reported = ("Fixed-depth transformers and SSMs cannot express S5/A5 state tracking while RNNs can, and "
                 "experiments agree (Merrill); linear RNNs solve parity only once negative eigenvalues are allowed"
                 " (Grazzi).")

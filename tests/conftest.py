@@ -17,7 +17,7 @@ def _single_thread() -> None:
 
 @pytest.fixture
 def mean_pool_plugin() -> Path:
-    from bench.registry import load_plugins
+    from bench.contract.registry import load_plugins
 
     path = PLUGINS / "mean_pool_plugin.py"
     load_plugins([str(path)])

@@ -1,6 +1,6 @@
 """Fabricated but realistic run records for the leaderboard tests (publish, results).
 
-The records go through `bench.records.make_record`, so they carry the real environment and code version
+The records go through `bench.results.store.make_record`, so they carry the real environment and code version
 (they are "current"); the metrics have every field the harness writes, with chosen values so a test can
 recompute a cell by hand.
 """
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.records import RecordStore, make_record, run_key
+from bench.results.schema import make_record, run_key
+from bench.results.store import RecordStore
 
 TASK = "sparse_token_selection"
 TASK_CONFIG = {"code_dim": 64, "code_seed": 0, "codes": "stochastic", "d": 8, "eval_lengths": [32, 64, 128],

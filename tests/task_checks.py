@@ -17,9 +17,9 @@ import pytest
 import torch
 
 from bench import ArchbenchError, get_task
-from bench.data import fixed_set
-from bench.metrics import make_metric
-from bench.registry import get_task_entry
+from bench.contract.registry import get_task_entry
+from bench.train.data import fixed_set
+from bench.train.metrics import make_metric
 
 Batch = Any  # a task batch: `x`, `y`, `mask` (and whatever a task adds, e.g. the DFA tables)
 BatchCheck = Callable[[int, Any, Batch], None]  # (length, spec, batch) -> None, asserting

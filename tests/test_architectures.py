@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 import torch
 
-from architectures.base import num_parameters, state_size, supports_length
-from bench import ArchbenchError, TaskSpec, build_architecture, get_architecture, list_architectures
+from bench import (
+    ArchbenchError,
+    TaskSpec,
+    build_architecture,
+    get_architecture,
+    list_architectures,
+)
+from bench.contract.model import num_parameters, state_size, supports_length
 
 SPECS = {
     "tokens": TaskSpec(input_kind="tokens", output_kind="class", seq_len=8, max_seq_len=16, vocab_size=5, num_classes=3),
@@ -142,7 +148,7 @@ def test_builtins_are_registered_with_presets() -> None:
 
 @pytest.mark.parametrize("name", sorted(BUILTINS & set(ARCHS)))
 def test_builtins_build_on_the_meta_device(name: str) -> None:
-    """bench.presets counts parameters on `meta`: construction must not need real numbers."""
+    """bench.run.presets counts parameters on `meta`: construction must not need real numbers."""
     spec = SPECS["vectors"]
     entry = get_architecture(name)
     with torch.device("meta"):
@@ -166,7 +172,7 @@ def test_no_hard_coded_devices(name: str, spec: TaskSpec) -> None:
 @pytest.mark.parametrize("preset", ["tiny", "small"])
 def test_width_fitting_matches_the_transformer_size(preset: str) -> None:
     """Each family's registered structure plus a fitted width lands within 5% of the transformer's size."""
-    from bench.presets import count_parameters, resolve_hparams
+    from bench.run.presets import count_parameters, resolve_hparams
 
     spec = TaskSpec(input_kind="vectors", output_kind="vector", seq_len=17, max_seq_len=129, input_dim=73, output_dim=8)
     target = count_parameters("transformer", spec, resolve_hparams("transformer", spec, preset))
@@ -379,7 +385,7 @@ def test_bad_hyper_parameters_name_the_value(name: str, hparams: dict, fragment:
 def test_preset_is_a_parameter_budget_for_the_reference_too() -> None:
     """`layers=2` on the tiny transformer narrows it back to tiny's size instead of doubling it; an
     explicit width is taken as given."""
-    from bench.presets import count_parameters, resolve_hparams
+    from bench.run.presets import count_parameters, resolve_hparams
 
     spec = SPECS["tokens"]
     tiny = resolve_hparams("transformer", spec, "tiny")

@@ -1,13 +1,13 @@
-"""`archbench check-arch` and `bench.contract`: every registered architecture passes; plugins that break one
+"""`archbench check-arch` and `bench.run.contract_checks`: every registered architecture passes; plugins that break one
 rule each are rejected naming that rule; exit codes 0 (all pass), 1 (a rule fails), 2 (user error)."""
 from __future__ import annotations
 
 import pytest
 
 from bench import list_architectures
-from bench.cli import main
-from bench.contract import CHECKS, check_architecture
-from bench.registry import load_plugins
+from bench.cli.main import main
+from bench.contract.registry import load_plugins
+from bench.run.contract_checks import CHECKS, check_architecture
 from tests.conftest import PLUGINS
 
 ARCHS = list_architectures()  # taken at collection, before any test loads the breaking plugins below
@@ -68,8 +68,8 @@ def test_declared_non_causal_model_skips_causality_with_the_reason() -> None:
 
 def test_an_undeclared_non_causal_model_fails() -> None:
     """fcn's plain mode with its `causal` flag hidden: the perturbation test alone must catch it."""
-    from bench.contract import SPECS, Violation, check_causality
-    from bench.registry import build_architecture
+    from bench.contract.registry import build_architecture
+    from bench.run.contract_checks import SPECS, Violation, check_causality
 
     def build(label: str, seed: int):
         model = build_architecture("fcn", SPECS[label], hidden=16, causal=False)

@@ -8,12 +8,32 @@ from typing import Any
 
 import pytest
 
-from bench.claims import (CLAIMS, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, AtLeast, Arm, Budget, Claim, Exceeds, FollowUp, Solves,
-                          FewerSamples, FIRST_BEYOND, IN_DISTRIBUTION, at_length, combine, describe_budget, get_claims, judge, plan_claim)
-from bench.cli import main
-from bench.errors import ArchbenchError
-from bench.profiles import get_profile
-from bench.reproductions import Outcome, render_doc, verdict_table
+from bench.claims.catalogue import (
+    CLAIMS,
+    FIRST_BEYOND,
+    IN_DISTRIBUTION,
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    Arm,
+    AtLeast,
+    Budget,
+    Claim,
+    Exceeds,
+    FewerSamples,
+    FollowUp,
+    Solves,
+    at_length,
+    combine,
+    describe_budget,
+    get_claims,
+    judge,
+    plan_claim,
+)
+from bench.claims.render import Outcome, render_doc, verdict_table
+from bench.cli.main import main
+from bench.contract.errors import ArchbenchError
+from bench.run.profiles import get_profile
 
 
 def metrics(in_distribution: float | None = None, **extra: Any) -> dict[str, Any]:
@@ -258,7 +278,7 @@ def test_cli_reproduce_smoke_end_to_end(tmp_path: Path, capsys) -> None:
 def test_cli_runs_the_follow_up_of_a_claim_that_did_not_reproduce(tmp_path: Path, capsys, monkeypatch) -> None:
     """smoke has one seed, so every verdict is inconclusive: the follow-up (here two seeds of one arm at
     30 steps) runs, is judged on the rules its arm decides, and the page says what was tried."""
-    from bench import claims as catalogue
+    from bench.claims import catalogue
 
     follow = FollowUp("one seed decides nothing.", Budget(train={"steps": 30}, seeds=(0, 1)), arms=("stochastic codes",))
     claim = Claim("sts-test", "p", "claim", "figure", "sparse_token_selection",

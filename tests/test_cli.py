@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 from tests.conftest import PLUGINS
 
 PLUGIN = str(PLUGINS / "mean_pool_plugin.py")
@@ -82,7 +82,7 @@ def test_list_sizes_side_by_side(capsys) -> None:
     out = capsys.readouterr().out
     assert "parameters (small, sparse_token_selection)" in out and "state size" in out
     rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in out.splitlines()[2:]}
-    from bench.registry import get_architecture
+    from bench.contract.registry import get_architecture
 
     counts = {name: int(value.replace(",", "")) for name, value in rows.items() if get_architecture(name).presets}
     assert len(counts) >= 10

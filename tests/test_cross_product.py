@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 
 from bench import list_architectures, list_tasks
-from bench.profiles import get_profile
-from bench.records import RecordStore
-from bench.runner import execute, plan
+from bench.results.store import RecordStore
+from bench.run.execute import execute
+from bench.run.plan import plan
+from bench.run.profiles import get_profile
 
 PAIRS = [(task, arch) for task in list_tasks() for arch in list_architectures()]
 

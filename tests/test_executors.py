@@ -12,13 +12,21 @@ from typing import Any
 
 import pytest
 
-from bench.cli import main
-from bench.errors import ArchbenchError
-from bench.executors import RAY_HINT, LocalExecutor, SerialExecutor, death_reason, make_executor
-from bench.profiles import get_profile
-from bench.records import RecordStore, run_key
-from bench.registry import load_plugins
-from bench.runner import PlannedRun, execute, plan
+from bench.cli.main import main
+from bench.contract.errors import ArchbenchError
+from bench.contract.registry import load_plugins
+from bench.results.schema import run_key
+from bench.results.store import RecordStore
+from bench.run.execute import execute
+from bench.run.executors import (
+    RAY_HINT,
+    LocalExecutor,
+    SerialExecutor,
+    death_reason,
+    make_executor,
+)
+from bench.run.plan import PlannedRun, plan
+from bench.run.profiles import get_profile
 from tests.conftest import PLUGINS
 
 MEAN_POOL, BROKEN, SIGKILL = (str(PLUGINS / f"{n}_plugin.py") for n in ("mean_pool", "broken", "sigkill"))
@@ -58,7 +66,7 @@ def test_serial_and_local_pool_give_equal_records(tmp_path: Path) -> None:
 def test_a_stale_record_is_trained_again_and_kept(tmp_path: Path) -> None:
     """A record made by other code (another code_version) does not count as done: the run trains again,
     the new record supersedes it, the old one stays in the store."""
-    from bench.runner import split_stored
+    from bench.run.execute import split_stored
 
     [run] = smoke_runs(["mean_pool"])
     store = RecordStore(tmp_path)
@@ -155,7 +163,7 @@ def test_ray_cluster_gives_the_serial_records(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'archbench[ray]')")
     from ray.cluster_utils import Cluster
 
-    from bench.executors import RayExecutor
+    from bench.run.executors import RayExecutor
 
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bench import build_architecture, get_task
-from bench.harness import TrainConfig, run_one
+from bench.train.config import TrainConfig
+from bench.train.harness import run_one
 
 TINY = dict(steps=20, batch_size=16, eval_every=10, val_samples=64, test_samples=64)
 
@@ -55,7 +56,7 @@ def test_bad_train_config() -> None:
 
 
 def test_steps_per_call_divides_the_validation_interval() -> None:
-    from bench.harness import MAX_STEPS_PER_CALL, steps_per_call
+    from bench.train.harness import MAX_STEPS_PER_CALL, steps_per_call
 
     assert steps_per_call(100) == 10 and steps_per_call(25) == 5 and steps_per_call(7) == 7 and steps_per_call(13) == 1
     for every in range(1, 200):
@@ -68,7 +69,7 @@ def test_grouped_steps_train_exactly_like_a_hand_loop(mean_pool_plugin) -> None:
     order, same updates as the hand-written loop, also when the budget ends inside a group."""
     import torch
 
-    from bench.speed import hand_loop
+    from bench.train.speed import hand_loop
 
     task = get_task("sparse_token_selection", code_dim=16, eval_lengths=(32,))
     factory = lambda spec: build_architecture("mean_pool", spec)  # noqa: E731

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from bench.lengths import length_curves, length_table, seed_ood_mean
-from bench.stats import mean_ci
+from bench.report.lengths import length_curves, length_table, seed_ood_mean
+from bench.results.stats import mean_ci
 
 
 def record(arch: str, seed: int, by_length: dict[str, float | None], status: str = "ok", task: str = "t") -> dict[str, Any]:

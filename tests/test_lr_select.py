@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bench.cli import main
-from bench.errors import ArchbenchError
-from bench.lr_select import VALIDATION_SEEDS, choose, parse_lr, score, select_lrs
-from bench.profiles import get_profile
-from bench.records import RecordStore
-from bench.runner import PlannedRun, plan
+from bench.cli.main import main
+from bench.contract.errors import ArchbenchError
+from bench.results.store import RecordStore
+from bench.run.lr_select import VALIDATION_SEEDS, choose, parse_lr, score, select_lrs
+from bench.run.plan import PlannedRun, plan
+from bench.run.profiles import get_profile
 from tests.conftest import PLUGINS
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from bench.errors import ArchbenchError
-from bench.profiles import PROFILES, PROFILES_ENV, get_profile, load_profiles
-from bench.registry import get_task_entry, list_tasks
-from bench.runner import plan
+from bench.cli.main import main
+from bench.contract.errors import ArchbenchError
+from bench.contract.registry import get_task_entry, list_tasks
+from bench.run.plan import plan
+from bench.run.profiles import PROFILES, PROFILES_ENV, get_profile, load_profiles
 
 
 def write(tmp_path: Path, text: str, name: str = "mine.toml") -> Path:
@@ -21,7 +21,7 @@ def write(tmp_path: Path, text: str, name: str = "mine.toml") -> Path:
 
 
 def test_builtin_profiles_ship_with_the_package() -> None:
-    assert resources.files("bench").joinpath("profiles.toml").is_file()
+    assert resources.files("bench.run").joinpath("profiles.toml").is_file()
     assert list(PROFILES) == ["smoke", "quick", "paper", "sts-small"]
     smoke, quick, paper = (get_profile(n) for n in ("smoke", "quick", "paper"))
     assert (smoke.preset, smoke.seeds, smoke.train["steps"]) == ("tiny", (0,), 20)

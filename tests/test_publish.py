@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.aggregate import group_cells
-from bench.cli import main
-from bench.errors import ArchbenchError
-from bench.publish import NEAR, publish
-from bench.records import RecordStore
-from bench.stats import mean_ci
+from bench.cli.main import main
+from bench.contract.errors import ArchbenchError
+from bench.report.aggregate import group_cells
+from bench.report.publish import NEAR, publish
+from bench.results.stats import mean_ci
+from bench.results.store import RecordStore
 from tests.leaderboard_records import TASK, VALUES, record, standard_store
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -51,7 +51,7 @@ def test_overview_cells_recompute_from_records_with_marks_and_failed(tmp_path: P
 
 
 def test_sample_complexity_column_reads_the_stored_search(tmp_path: Path) -> None:
-    from bench.sample_complexity import result_store
+    from bench.run.sample_complexity import result_store
 
     store = standard_store(tmp_path / "runs")
     gru = record("gru", 0, 0.9)
@@ -167,13 +167,13 @@ def test_interrupted_publish_keeps_the_previous_page(tmp_path: Path, monkeypatch
     def crash(text):  # the page is complete but the process dies while writing it
         raise KeyboardInterrupt
 
-    import bench.atomic
+    import bench.results.atomic
 
-    original = bench.atomic.os.fsync
-    monkeypatch.setattr(bench.atomic.os, "fsync", crash)
+    original = bench.results.atomic.os.fsync
+    monkeypatch.setattr(bench.results.atomic.os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         publish(store, out, plots=False)
-    monkeypatch.setattr(bench.atomic.os, "fsync", original)
+    monkeypatch.setattr(bench.results.atomic.os, "fsync", original)
     assert out.read_text() == "previous page\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["L.md", "runs"]  # no temporary file left
 
@@ -201,8 +201,9 @@ def test_cli_writes_next_to_the_record_directory_with_provenance(tmp_path: Path,
 
 def test_real_smoke_runs_publish_and_recompute(tmp_path: Path) -> None:
     """A real tiny run through the runner: every overview number comes from its records."""
-    from bench.profiles import get_profile
-    from bench.runner import execute, plan
+    from bench.run.execute import execute
+    from bench.run.plan import plan
+    from bench.run.profiles import get_profile
 
     store = RecordStore(tmp_path / "runs")
     runs = plan(TASK, ["transformer", "gru"], get_profile("smoke"), seeds=[0, 1], train_overrides={"steps": 4, "eval_every": 2})

@@ -5,7 +5,8 @@ import json
 import multiprocessing
 from pathlib import Path
 
-from bench.records import RecordStore, make_record, run_key
+from bench.results.schema import make_record, run_key
+from bench.results.store import RecordStore
 
 
 def _record(key: str, task: str = "t", **metrics: float) -> dict:

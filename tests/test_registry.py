@@ -9,8 +9,14 @@ from typing import Literal
 
 import pytest
 
-from bench import ArchbenchError, get_task, list_architectures, list_tasks, register_architecture
-from bench.registry import ARCHITECTURES, coerce, load_plugins, validate_params
+from bench import (
+    ArchbenchError,
+    get_task,
+    list_architectures,
+    list_tasks,
+    register_architecture,
+)
+from bench.contract.registry import ARCHITECTURES, coerce, load_plugins, validate_params
 from tests.conftest import ROOT
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import records as records_module
-from bench.cli import main
-from bench.freshness import CURRENT, STALE, UNKNOWN, freshness, reference
+from bench.results import code_version as records_module
+from bench.cli.main import main
+from bench.results.freshness import CURRENT, STALE, UNKNOWN, freshness, reference
 from tests.leaderboard_records import TASK, record, standard_store
 
 
@@ -152,7 +152,7 @@ def test_code_version_covers_only_the_runs_own_modules(tmp_path: Path, monkeypat
 
 
 def test_records_name_their_sources() -> None:
-    from bench.registry import get_architecture, get_task_entry
+    from bench.contract.registry import get_architecture, get_task_entry
 
     sources = records_module.code_sources(get_task_entry("qsa").obj, get_architecture("hybrid").obj)
     assert {"tasks/qsa.py", "tasks/sparse_token_selection.py", "tasks/common.py", "architectures/hybrid.py",

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from bench.errors import ArchbenchError
-from bench.sample_complexity import (StepRule, geometric_sizes, load_results, median_passes, search)
+from bench.cli.main import main
+from bench.contract.errors import ArchbenchError
+from bench.run.sample_complexity import (
+    StepRule,
+    geometric_sizes,
+    load_results,
+    median_passes,
+    search,
+)
 from tests.conftest import PLUGINS
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import task_checks as checks
 import torch
 
 from bench import get_task
-from bench.data import fixed_set
-
-import task_checks as checks
+from bench.train.data import fixed_set
 
 
 @pytest.mark.parametrize("codes", ["stochastic", "fixed", "onehot"])

@@ -6,7 +6,15 @@ import random
 
 import pytest
 
-from bench.stats import DEFAULT_METHOD, METHODS, coverage, differ, mean_ci, method_label, t_quantile
+from bench.results.stats import (
+    DEFAULT_METHOD,
+    METHODS,
+    coverage,
+    differ,
+    mean_ci,
+    method_label,
+    t_quantile,
+)
 
 SIM_ERROR = 3 * math.sqrt(0.95 * 0.05 / 2000)  # three standard errors of a coverage from 2000 trials
 

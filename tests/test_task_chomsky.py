@@ -3,12 +3,11 @@ own arithmetic, an explicit list as the stack, string reversal and duplication).
 from __future__ import annotations
 
 import pytest
+import task_checks as checks
 import torch
 
 from bench import ArchbenchError, get_task
 from tasks.chomsky import Chomsky
-
-import task_checks as checks
 
 NAME = "chomsky"
 TASKS = ["even_pairs", "cycle_navigation", "modular_arithmetic", "reverse_string", "stack_manipulation", "duplicate_string"]

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
+import task_checks as checks
 import torch
 
 from bench import get_task
-
-import task_checks as checks
 
 
 def solve_prefix(sep: int, prefix: list[int]) -> int:

@@ -3,13 +3,12 @@ plain Python, an oracle that knows it)."""
 from __future__ import annotations
 
 import pytest
+import task_checks as checks
 import torch
 
 from bench import ArchbenchError, Batch, get_task
-from bench.data import fixed_set, stream_generator
+from bench.train.data import fixed_set, stream_generator
 from tasks.icll_dfa import DFABatch, dfa_validity, valid_next_tokens
-
-import task_checks as checks
 
 NAME = "icll_dfa"
 

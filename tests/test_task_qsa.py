@@ -4,11 +4,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import task_checks as checks
 import torch
 
 from bench import get_task
-
-import task_checks as checks
 
 
 def solve_prefix(task, prefix: torch.Tensor) -> torch.Tensor:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
+import task_checks as checks
 import torch
 
 from bench import ArchbenchError, get_task
-from bench.data import fixed_set
-
-import task_checks as checks
+from bench.train.data import fixed_set
 
 
 def solve_prefix(relevant: tuple[int, ...], prefix: list[int]) -> int:

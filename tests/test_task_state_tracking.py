@@ -4,12 +4,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+import task_checks as checks
 import torch
 
 from bench import ArchbenchError, get_task
 from tasks.state_tracking import StateTracking
-
-import task_checks as checks
 
 GROUPS = [("parity", {}), ("cyclic", {}), ("cyclic", {"modulus": 7}), ("S5", {}), ("A5", {})]
 IDS = ["parity", "cyclic5", "cyclic7", "S5", "A5"]

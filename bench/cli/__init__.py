@@ -1,0 +1,2 @@
+"""Layer 7, the command line: one module per subcommand under `bench.cli.commands`.
+"""

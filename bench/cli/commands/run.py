@@ -1,0 +1,85 @@
+"""`archbench run`: train architectures on one task under a profile, record every run, print the table."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bench.cli.commands.common import invoked_command, parse_csv
+from bench.cli.commands.trainer_flags import add_trainer_arguments, trainer_overrides
+from bench.contract.errors import ArchbenchError
+from bench.results.schema import DEFAULT_ROOT
+from bench.results.store import RecordStore
+from bench.run.profiles import PROFILES, get_profile
+
+if TYPE_CHECKING:
+    from bench.run.plan import PlannedRun
+
+NAME = "run"
+HELP = "train architectures on a task and print what they reached"
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """What selects the runs (task, architectures, profile, preset, seeds, settings, record directory);
+    shared with other commands that plan runs (`sample-complexity`)."""
+    parser.add_argument("--task", required=True, help="task name (see `archbench list tasks`)")
+    parser.add_argument("--arch", required=True, help="comma-separated architecture names")
+    parser.add_argument("--profile", default="quick", help=f"budget profile: {', '.join(PROFILES)} (default: quick)")
+    parser.add_argument("--preset", help="size preset (default: the profile's): tiny, small, base")
+    parser.add_argument("--seeds", help="comma-separated seeds (default: the profile's)")
+    parser.add_argument("--set", action="append", default=[], metavar="task.KEY=VALUE|arch.KEY=VALUE",
+                       help="set a task parameter or architecture hyper-parameter; repeat a key to run a grid")
+    parser.add_argument("--results", default=str(DEFAULT_ROOT), help=f"record directory (default: {DEFAULT_ROOT})")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_plan_arguments(parser)
+    parser.add_argument("--n-train", type=int, help="fixed training-set size (default: online, fresh samples every step)")
+    parser.add_argument("--steps", type=int, help="optimizer-step budget (default: the profile's)")
+    parser.add_argument("--batch-size", type=int, help="batch size (default: the profile's)")
+    parser.add_argument("--lr", help="learning rate, or `auto`: choose from --lr-grid on validation seeds "
+                        "1000,1001 (never the reported ones) and store the choice in the records (default: the profile's)")
+    parser.add_argument("--lr-grid", default="1e-3,3e-3,1e-2", help="learning rates tried by --lr auto (default: 1e-3,3e-3,1e-2)")
+    parser.add_argument("--force", action="store_true", help="rerun runs whose records already exist")
+    parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
+    add_trainer_arguments(parser)
+
+
+def plan_from_args(args: argparse.Namespace, train_overrides: dict[str, Any]) -> list[PlannedRun]:
+    """The validated runs that the `add_plan_arguments` flags and the given TrainConfig fields describe."""
+    from bench.run.plan import parse_assignments, plan
+
+    archs = parse_csv(args.arch)
+    if not archs:
+        raise ArchbenchError("--arch needs at least one architecture name")
+    task_grid, arch_grid = parse_assignments(args.set)
+    seeds = parse_csv(args.seeds, int) if args.seeds else None
+    return plan(args.task, archs, get_profile(args.profile), seeds=seeds, preset=args.preset, task_grid=task_grid,
+                arch_grid=arch_grid, train_overrides=train_overrides)
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench.report.tables import run_table
+    from bench.run.execute import execute_with_progress
+    from bench.run.lr_select import describe, parse_lr, select_lrs
+
+    profile = get_profile(args.profile)
+    lr = parse_lr(args.lr)
+    train = {k: v for k, v in {"steps": args.steps, "batch_size": args.batch_size, "n_train": args.n_train,
+                               "lr": lr if lr != "auto" else None}.items() if v is not None} | trainer_overrides(args)
+    runs = plan_from_args(args, train)
+    store = RecordStore(args.results)
+    command = invoked_command()
+    if lr == "auto":
+        runs = select_lrs(runs, store, parse_csv(args.lr_grid, float), command=command)
+    records = execute_with_progress(runs, store, force=args.force, command=command)
+    task = runs[0].task
+    print(f"\n{args.task} — metric {task.metric} (chance {task.chance:g}, solved at {task.solved_at}), "
+          f"profile {profile.name}, preset {runs[0].preset}; records in {store.root}/")
+    print("\n".join(describe(runs) + [run_table(records, args.format)]))
+    failed = [r for r in records if r["status"] != "ok"]
+    for record in failed:
+        print(f"archbench: run failed: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}", file=sys.stderr)
+    return 1 if failed else 0
+
+

@@ -1,0 +1,307 @@
+"""Task and architecture registries (the timm `register_model` / `create_model` pattern, smaller).
+
+Built-ins register when the `tasks` and `architectures` packages are imported; third-party plugins
+through the entry-point groups `archbench.tasks` / `archbench.architectures`, the `--plugin` CLI flag
+or the `ARCHBENCH_PLUGINS` environment variable (comma-separated modules or .py files).
+Every lookup and every parameter is validated here, so a typo fails before any training starts.
+"""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import os
+import sys
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from bench.contract.errors import ArchbenchError
+
+ENTRY_POINT_GROUPS = {"task": "archbench.tasks", "architecture": "archbench.architectures"}
+PLUGINS_ENV = "ARCHBENCH_PLUGINS"
+
+
+@dataclass
+class Entry:
+    """One registered task class or architecture builder, with what the CLI shows about it."""
+
+    name: str
+    kind: str  # "task" | "architecture"
+    obj: Callable[..., Any]
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    width_param: str | None = None  # architectures: the hyper-parameter fitted to match preset sizes
+    width_multiple: int = 1
+
+    @property
+    def summary(self) -> str:
+        doc = inspect.getdoc(self.obj) or ""
+        return doc.splitlines()[0] if doc else ""
+
+    def parameters(self) -> dict[str, inspect.Parameter]:
+        """The keyword parameters a user may set (the builder's `spec` argument excluded)."""
+        params = dict(inspect.signature(self.obj).parameters)
+        params.pop("spec", None)
+        params.pop("self", None)
+        return {k: p for k, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+    def accepts_any_keyword(self) -> bool:
+        return any(p.kind == p.VAR_KEYWORD for p in inspect.signature(self.obj).parameters.values())
+
+
+class Registry:
+    """Name -> Entry for one kind of plugin."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+
+    def add(self, entry: Entry) -> None:
+        old = self._entries.get(entry.name)
+        if old is not None and _qualified(old.obj) != _qualified(entry.obj):
+            raise ArchbenchError(
+                f"{self.kind} {entry.name!r} is already registered by {_qualified(old.obj)}; "
+                f"choose another name for {_qualified(entry.obj)}"
+            )
+        self._entries[entry.name] = entry
+
+    def names(self, pattern: str = "*") -> list[str]:
+        return sorted(n for n in self._entries if fnmatch.fnmatchcase(n, pattern))
+
+    def get(self, name: str) -> Entry:
+        if name in self._entries:
+            return self._entries[name]
+        known = sorted(self._entries)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ArchbenchError(f"unknown {self.kind} {name!r}.{hint} Registered: {', '.join(known) or '(none)'}")
+
+
+TASKS = Registry("task")
+ARCHITECTURES = Registry("architecture")
+
+
+def _qualified(obj: Callable[..., Any]) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+
+
+def register_task(name: str) -> Callable[[type], type]:
+    """Class decorator: `@register_task("copy")` on a `Task` dataclass."""
+
+    def decorate(cls: type) -> type:
+        cls.name = name  # type: ignore[attr-defined]
+        TASKS.add(Entry(name=name, kind="task", obj=cls))
+        return cls
+
+    return decorate
+
+
+def register_architecture(
+    name: str,
+    presets: dict[str, dict[str, Any]] | None = None,
+    width_param: str | None = None,
+    width_multiple: int = 1,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Function decorator: `@register_architecture("gru")` on `builder(spec, **hparams) -> nn.Module`.
+
+    `presets` maps preset names (`tiny`, `small`, ...) to hyper-parameters. `width_param` names the
+    hyper-parameter that `bench.run.presets` adjusts so that this family's parameter count matches the
+    reference transformer's at the same preset (None: take the preset as written).
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        ARCHITECTURES.add(
+            Entry(name, "architecture", fn, dict(presets or {}), width_param, width_multiple)
+        )
+        return fn
+
+    return decorate
+
+
+# ---------------------------------------------------------------------------------------------
+# discovery
+
+
+_builtins_loaded = False
+
+
+def _ensure_builtins() -> None:
+    """Import the built-in packages (they register on import) and the configured plugins, once."""
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    _builtins_loaded = True
+    importlib.import_module("tasks")
+    importlib.import_module("architectures")
+    _load_entry_points()
+    env = os.environ.get(PLUGINS_ENV, "")
+    load_plugins([p for p in env.split(",") if p.strip()])
+
+
+def _load_entry_points() -> None:
+    for kind, group in ENTRY_POINT_GROUPS.items():
+        for ep in importlib.metadata.entry_points(group=group):
+            try:
+                loaded = ep.load()
+            except Exception as exc:  # a broken third-party package must not take the suite down
+                print(f"archbench: warning: plugin entry point {ep.name!r} ({ep.value}) failed to load: {exc}", file=sys.stderr)
+                continue
+            registry = TASKS if kind == "task" else ARCHITECTURES
+            # An entry point may name a module (whose decorators registered it) or the object itself.
+            if callable(loaded) and not inspect.ismodule(loaded) and ep.name not in registry.names():
+                if kind == "task":
+                    register_task(ep.name)(loaded)  # type: ignore[arg-type]
+                else:
+                    register_architecture(ep.name)(loaded)
+
+
+def load_plugins(plugins: list[str]) -> None:
+    """Import each plugin: a dotted module name, or a path to a `.py` file. Importing registers it."""
+    for raw in plugins:
+        plugin = raw.strip()
+        path = Path(plugin)
+        try:
+            if plugin.endswith(".py") or path.is_file():
+                if not path.is_file():
+                    raise ArchbenchError(f"plugin file {plugin!r} does not exist")
+                module_name = f"archbench_plugin_{path.stem}"
+                spec = importlib.util.spec_from_file_location(module_name, path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(plugin)
+        except ModuleNotFoundError as exc:
+            raise ArchbenchError(f"plugin {plugin!r} cannot be imported: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# lookup and construction
+
+
+def list_tasks(pattern: str = "*") -> list[str]:
+    _ensure_builtins()
+    return TASKS.names(pattern)
+
+
+def list_architectures(pattern: str = "*") -> list[str]:
+    _ensure_builtins()
+    return ARCHITECTURES.names(pattern)
+
+
+def get_task_entry(name: str) -> Entry:
+    _ensure_builtins()
+    return TASKS.get(name)
+
+
+def get_architecture(name: str) -> Entry:
+    _ensure_builtins()
+    return ARCHITECTURES.get(name)
+
+
+def get_task(name: str, **params: Any) -> Any:
+    """Instantiate task `name` with validated, type-coerced parameters."""
+    entry = get_task_entry(name)
+    return entry.obj(**validate_params(entry, params))
+
+
+def build_architecture(name: str, spec: Any, **hparams: Any) -> Any:
+    """Build architecture `name` for `spec` with validated hyper-parameters (no preset applied)."""
+    entry = get_architecture(name)
+    return entry.obj(spec, **validate_params(entry, hparams))
+
+
+def validate_params(entry: Entry, params: dict[str, Any]) -> dict[str, Any]:
+    """Check every key against the signature and coerce values to the annotated type.
+
+    Strings (from `--set key=value`) are converted; a `Literal[...]` annotation restricts the value
+    to its choices. Range checks belong to the task or builder itself.
+    """
+    accepted = entry.parameters()
+    hints = _type_hints(entry.obj)
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in accepted:
+            if entry.accepts_any_keyword():
+                out[key] = value
+                continue
+            close = difflib.get_close_matches(key, list(accepted), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ArchbenchError(
+                f"{entry.kind} {entry.name!r} has no parameter {key!r}.{hint} "
+                f"Accepted: {', '.join(accepted) or '(none)'}"
+            )
+        out[key] = coerce(value, hints.get(key, _default_type(accepted[key])), f"{entry.kind} {entry.name!r} parameter {key!r}")
+    return out
+
+
+def _type_hints(obj: Callable[..., Any]) -> dict[str, Any]:
+    target = obj.__init__ if inspect.isclass(obj) else obj  # type: ignore[misc]
+    try:
+        return typing.get_type_hints(target)
+    except Exception:
+        return {}
+
+
+def _default_type(param: inspect.Parameter) -> Any:
+    return Any if param.default is inspect.Parameter.empty or param.default is None else type(param.default)
+
+
+def coerce(value: Any, annotation: Any, what: str) -> Any:
+    """Convert `value` to `annotation` (int, float, bool, str, Literal, tuple[int, ...], X | None)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if annotation is Any or annotation is inspect.Parameter.empty:
+        return value
+    if origin is Literal:
+        choices = list(args)
+        for choice in choices:
+            if value == choice or (isinstance(value, str) and str(choice) == value):
+                return choice
+        raise ArchbenchError(f"{what} must be one of {', '.join(map(str, choices))}; got {value!r}")
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None or (isinstance(value, str) and value.lower() == "none" and type(None) in args):
+            if type(None) in args:
+                return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return coerce(value, arg, what)
+            except ArchbenchError as exc:
+                errors.append(str(exc))
+        raise ArchbenchError(errors[0] if errors else f"{what}: cannot use {value!r}")
+    if origin in (tuple, list):
+        items = value.split(",") if isinstance(value, str) else list(value)
+        item_type = args[0] if args else Any
+        converted = [coerce(v.strip() if isinstance(v, str) else v, item_type, what) for v in items if not (isinstance(v, str) and not v.strip())]
+        return tuple(converted) if origin is tuple else converted
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ArchbenchError(f"{what} must be true or false; got {value!r}")
+    if annotation in (int, float):
+        if isinstance(value, bool):
+            raise ArchbenchError(f"{what} must be {annotation.__name__}; got {value!r}")
+        try:
+            number = annotation(value) if not (annotation is int and isinstance(value, str)) else int(value.strip())
+        except (TypeError, ValueError):
+            kind = "an integer" if annotation is int else "a number"
+            raise ArchbenchError(f"{what} must be {kind}; got {value!r}") from None
+        if annotation is int and isinstance(value, float) and not value.is_integer():
+            raise ArchbenchError(f"{what} must be an integer; got {value!r}")
+        return number
+    if annotation is str:
+        return str(value)
+    return value

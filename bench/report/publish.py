@@ -1,0 +1,445 @@
+"""The leaderboard page: records -> overview table, one section per task, plots and provenance, in markdown.
+
+`publish(store, out)` reads every record (one per run key, the latest), leaves out learning-rate
+validation runs and, unless asked, stale records (`bench.results.freshness`), groups the rest into cells
+(`bench.report.aggregate`), and writes `out` atomically, with its plots in `plots/` next to it. Every figure on
+the page is a mean over the seeds of stored records with a 95% interval (`bench.results.stats`) and its seed
+count, so any cell can be recomputed from `archbench results` and the JSONL files.
+
+Which cells a task shows: the online runs (fresh samples every step) of the task's primary setting
+(`aggregate.primary_setting`); runs with a fixed training-set size feed the sample-complexity chart.
+Other settings are counted under the task, and `archbench results --task NAME` lists them.
+"""
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tabulate import tabulate, tabulate_formats
+
+from bench.report import aggregate
+from bench.contract.errors import ArchbenchError
+from bench.report.aggregate import Cell
+from bench.report.lengths import length_curves, length_table
+from bench.report.plots import (
+    PLOT_FORMATS,
+    Series,
+    curve_plot,
+    family_rank,
+    require_matplotlib,
+)
+from bench.report.provenance import provenance
+from bench.results.atomic import write_text
+from bench.results.freshness import freshness, usable
+from bench.results.stats import Estimate, differ, method_label
+from bench.results.store import RecordStore
+
+MISSING = "—"  # not run
+NA = "n/a"  # run, but the figure does not exist (a model that cannot take the length, never solved, ...)
+NEAR = "≈"
+DIGITS = 3
+# Plot range per metric: accuracies live in [0, 1]; r2 is at most 1 and drawn down to -1 (an r2 of -40
+# far beyond the training length says "collapsed" as well as -1 does, and keeps other curves readable).
+METRIC_RANGE: dict[str, tuple[float | None, float | None]] = {
+    "accuracy": (0.0, 1.0), "exact_match": (0.0, 1.0), "r2": (-1.0, 1.0)}
+
+
+@dataclass
+class TaskInfo:
+    """What a task section's heading says, from the task class and the recorded config."""
+
+    name: str
+    metric: str
+    chance: float | None
+    solved_at: float | None
+    length: int | None
+    eval_lengths: tuple[int, ...]
+    paper: str
+    reported: str
+
+
+@dataclass
+class Page:
+    """What `publish` found, for the provenance block and the caller."""
+
+    records: list[dict[str, Any]]
+    stale_left_out: list[dict[str, Any]] = field(default_factory=list)
+    validation_left_out: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def left_out(self) -> list[str]:
+        """What was read but not counted, in words."""
+        notes = []
+        if self.stale_left_out:
+            notes.append(f"{len(self.stale_left_out)} stale records left out (made by other code or packages; "
+                         "`archbench results --stale` lists them, `--include-stale` counts them)")
+        if self.validation_left_out:
+            notes.append(f"{self.validation_left_out} learning-rate validation runs left out (they chose the lr, "
+                         "so they are not reported)")
+        if self.problems:
+            notes.append(f"{len(self.problems)} unreadable lines skipped ({'; '.join(self.problems[:3])})")
+        return notes
+
+
+def task_info(name: str, cells: list[Cell]) -> TaskInfo:
+    """Heading facts; a task whose plugin is not loaded still gets a section (chance unknown)."""
+    from bench.contract.registry import get_task, get_task_entry
+
+    config = cells[0].task_config
+    metric = next((c.metric for c in cells if c.metric), "metric")
+    try:
+        cls = get_task_entry(name).obj
+        task = get_task(name, **config)
+    except ArchbenchError:
+        return TaskInfo(name, metric, None, config.get("solved_at"), config.get("length"),
+                        tuple(config.get("eval_lengths") or ()), "", "")
+    return TaskInfo(name, metric, task.chance, task.solved_at, task.length, tuple(task.eval_lengths),
+                    getattr(cls, "paper", ""), getattr(cls, "reported", ""))
+
+
+# --- cell texts -------------------------------------------------------------------------------------------
+
+def seeds_text(cell: Cell) -> str:
+    failed = f" (+{len(cell.failed)} failed)" if cell.failed else ""
+    return f"{len(cell.ok)}{failed}"
+
+
+def metric_text(cell: Cell | None, mark: str = "") -> str:
+    """`0.841 ± 0.012 (n=3)`, bold when best, `≈` when not distinguishable from it; `failed` / `—`."""
+    if cell is None:
+        return MISSING
+    if cell.all_failed:
+        return "failed"
+    estimate = cell.estimate("in_distribution")
+    if estimate is None:
+        return NA
+    core = estimate.interval_text(DIGITS)
+    failed = f", {len(cell.failed)} failed" if cell.failed else ""
+    text = f"**{core}**" if mark == "best" else core
+    return f"{text} (n={estimate.n}{failed})" + (f" {NEAR}" if mark == NEAR else "")
+
+
+def marks(cells: list[Cell]) -> dict[int, str]:
+    """`best` for the highest in-distribution mean (every metric here is higher-is-better), `≈` for the
+    cells whose per-seed values do not differ from the best's beyond noise (`bench.results.stats.differ`: a 95%
+    Welch interval of the difference that contains 0; with under 2 seeds a side it cannot tell: no mark)."""
+    scored = [(c, c.estimate("in_distribution")) for c in cells if not c.all_failed]
+    scored = [(c, e) for c, e in scored if e is not None]
+    if not scored:
+        return {}
+    best, _ = max(scored, key=lambda ce: ce[1].mean)
+    out = {id(best): "best"}
+    for cell, _ in scored:
+        if cell is best:
+            continue
+        verdict = differ(best.values("in_distribution"), cell.values("in_distribution"))
+        if verdict.low is not None and not verdict.differs:
+            out[id(cell)] = NEAR
+    return out
+
+
+def estimate_text(estimate: Estimate | None, digits: int = DIGITS) -> str:
+    return NA if estimate is None else estimate.interval_text(digits)
+
+
+def solve_text(cell: Cell, name: str, bound: str, unit: Callable[[float], str]) -> str:
+    """Median over seeds of a to-solve figure; `> budget` when the median seed never solved."""
+    median = cell.solve_median(name)
+    if median is None:
+        return NA
+    if median == float("inf"):
+        budget = max((v for v in cell.values(bound) if v is not None), default=None)
+        return f"> {unit(budget)}" if budget is not None else "not solved"
+    return unit(median)
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _int_or_na(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else NA
+
+
+# --- sample complexity (hook) --------------------------------------------------------------------------
+
+def sample_complexity(records_dir: Path, task: str) -> dict[aggregate.CellKey, str]:
+    """Cell -> "n* in [last failing, first passing]" from the searches `archbench sample-complexity` stored
+    beside the run records (`bench.run.sample_complexity.load_results`). A search belongs to the cell whose
+    configuration (task, architecture, preset and online training config) it searched; the runs it
+    trained are ordinary records with `n_train` set and feed the sample-complexity chart."""
+    from bench.run.sample_complexity import load_results
+
+    later = aggregate.later_defaults()
+    return {aggregate.cell_key(result, later): result.get("text") or MISSING for result in load_results(records_dir, task)}
+
+
+# --- tables ---------------------------------------------------------------------------------------------
+
+def overview(columns: list[str], rows: dict[str, tuple[TaskInfo, dict[str, Cell]]], tablefmt: str) -> str:
+    """Task x architecture: the in-distribution metric of each task's primary setting."""
+    table = []
+    for task, (info, by_label) in rows.items():
+        cell_marks = marks(list(by_label.values()))
+        row = [f"{task} ({info.metric}{_chance_suffix(info)})"]
+        for label in columns:
+            cell = by_label.get(label)
+            row.append(metric_text(cell, cell_marks.get(id(cell), "")))
+        table.append(row)
+    return tabulate(table, headers=["task (metric)"] + columns, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _chance_suffix(info: TaskInfo) -> str:
+    return f", chance {info.chance:.3g}" if info.chance is not None else ""
+
+
+def task_table(info: TaskInfo, cells: list[Cell], names: dict[int, str], complexity: dict[aggregate.CellKey, str], tablefmt: str) -> str:
+    """One row per configuration: metric in and beyond training, solving, sample complexity, speed, size."""
+    cell_marks = marks(cells)
+    train = f" @{info.length}" if info.length is not None else ""
+    headers = ["architecture", "params", "state size", "seeds", f"{info.metric}{train} (in distribution)",
+               f"{info.metric} beyond training (mean)", "solved", "sample complexity n* [bracket]",
+               "samples to solve (median)", "time to solve s (median)", "train samples/s", "inference samples/s"]
+    rows = []
+    for cell in cells:
+        name = names[id(cell)]
+        if cell.all_failed:
+            rows.append([name, NA, NA, seeds_text(cell), "failed"] + [NA] * 7)
+            continue
+        curve = length_curves([{**r, "label": name} for r in cell.ok])[0]
+        solved = sum(1 for m in cell.metrics if m.get("solved"))
+        rows.append([
+            name, _int_or_na(cell.first("num_parameters")), _int_or_na(cell.first("state_size")), seeds_text(cell),
+            metric_text(cell, cell_marks.get(id(cell), "")), estimate_text(curve.summary), f"{solved}/{len(cell.ok)}",
+            complexity.get(cell.key, MISSING),
+            solve_text(cell, "samples_to_solve", "samples_seen", _count),
+            solve_text(cell, "time_to_solve_s", "fit_seconds", _seconds),
+            estimate_text(cell.estimate("train_samples_per_s"), 0),
+            estimate_text(cell.estimate("inference_samples_per_s"), 0),
+        ])
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def failure_notes(cells: list[Cell], names: dict[int, str]) -> list[str]:
+    """One line per configuration with failed seeds: how many, and the first error (from its record)."""
+    return [f"- {names[id(c)]}: {len(c.failed)} of {len(c.records)} runs failed: `{c.error() or 'no error recorded'}`"
+            for c in cells if c.failed]
+
+
+def setting_text(cells: list[Cell]) -> str:
+    """The shared training budget of a task's table, in words."""
+    train = cells[0].key.train
+    lrs = sorted({c.key.train.get("lr") for c in cells if c.key.train.get("lr") is not None})
+    lr = f"lr {lrs[0]:g}" if len(lrs) == 1 else "lr per architecture (" + ", ".join(f"{v:g}" for v in lrs) + ")"
+    selected = any(r.get("lr_selection") for c in cells for r in c.ok)
+    stop = ", stopping early at solved_at" if train.get("early_stop") else ""
+    data = "online (fresh samples every step)" if train.get("n_train") is None else f"a fixed training set of {train['n_train']:,}"
+    steps = train.get("steps")
+    budget = f"up to {steps:,} steps of batch" if isinstance(steps, int) else "batch"
+    return (f"preset {cells[0].key.preset or 'none'} · {budget} {train.get('batch_size', '?')}{stop} · {lr}"
+            f"{' (selected on validation seeds)' if selected else ''} · {data}")
+
+
+# --- plots ----------------------------------------------------------------------------------------------
+
+def length_series(cells: list[Cell], names: dict[int, str]) -> list[Series]:
+    series = []
+    for cell in cells:
+        if cell.all_failed:
+            continue
+        curve = length_curves([{**r, "label": names[id(cell)]} for r in cell.ok])[0]
+        series.append(Series(names[id(cell)], cell.key.arch, curve.lengths, curve.means, curve.lows, curve.highs))
+    return series
+
+
+def sample_series(cells: list[Cell]) -> list[Series]:
+    """Metric in distribution against `n_train`: per label, one point per training-set size."""
+    fixed = [c for c in cells if c.n_train is not None and not c.all_failed]
+    by_label: dict[str, dict[int, Cell]] = collections.defaultdict(dict)
+    for cell in fixed:
+        current = by_label[cell.label].get(cell.n_train)
+        by_label[cell.label][cell.n_train] = cell if current is None else aggregate.representative([current, cell])
+    series = []
+    for label, points in by_label.items():
+        xs = sorted(points)
+        estimates = [points[n].estimate("in_distribution") for n in xs]
+        series.append(Series(label, points[xs[0]].key.arch, xs, [e.mean if e else None for e in estimates],
+                             [e.low if e else None for e in estimates], [e.high if e else None for e in estimates]))
+    return series
+
+
+def task_plots(info: TaskInfo, shown: list[Cell], all_cells: list[Cell], names: dict[int, str],
+               plots_dir: Path, page_dir: Path, plot_format: str) -> list[str]:
+    """Markdown for the task's two charts, or a note saying why one is missing."""
+    floor, ceiling = METRIC_RANGE.get(info.metric, (None, None))
+    lines = []
+    order = lambda s: (family_rank(s.family), s.label)  # noqa: E731
+    lengths = sorted(length_series(shown, names), key=order)
+    if any(sum(m is not None for m in s.mean) > 1 for s in lengths):
+        path = curve_plot(plots_dir / f"{info.name}_length.{plot_format}", lengths,
+                          title=f"{info.name}: length generalization", xlabel="problem size (task length)",
+                          ylabel=f"{info.metric} (test)", chance=info.chance, solved_at=info.solved_at,
+                          train_x=info.length, floor=floor, ceiling=ceiling)
+        lines += [f"![{info.name}: {info.metric} vs length]({_relative(path, page_dir)})", ""]
+    else:
+        lines += ["_No length-generalization plot: no run was evaluated at more than one length._", ""]
+    samples = sorted(sample_series(all_cells), key=order)
+    if any(len(s.x) > 1 for s in samples):
+        path = curve_plot(plots_dir / f"{info.name}_samples.{plot_format}", samples,
+                          title=f"{info.name}: sample complexity", xlabel="training-set size n (log scale)",
+                          ylabel=f"{info.metric} in distribution", chance=info.chance, solved_at=info.solved_at,
+                          floor=floor, ceiling=ceiling)
+        lines += [f"![{info.name}: {info.metric} vs training-set size]({_relative(path, page_dir)})", ""]
+    else:
+        lines += ["_No sample-complexity plot: no architecture has runs at two or more fixed training-set "
+                  "sizes (`n_train`); run `archbench sample-complexity` or `archbench run --n-train N`._", ""]
+    return lines + [f"_Plots: lines are means over seeds, bands the {method_label()} interval; a model that cannot "
+                    "take a length has no point there._"]
+
+
+def _relative(path: Path, start: Path) -> str:
+    import os
+
+    return Path(os.path.relpath(path, start)).as_posix()
+
+
+# --- the page -------------------------------------------------------------------------------------------
+
+def load(store: RecordStore, tasks: list[str] | None, include_stale: bool) -> Page:
+    """The records the page counts, or an `ArchbenchError` saying what to run or what matched nothing."""
+    raw = store.load()
+    problems = list(store.report.problems)
+    records = list(store.latest(raw).values())
+    if not records:
+        raise ArchbenchError(f"no records in {store.root}; run `archbench sweep --profile smoke` first")
+    if tasks:
+        stored = sorted({r["task"] for r in records})
+        missing = [t for t in tasks if t not in stored]
+        if len(missing) == len(tasks):
+            raise ArchbenchError(f"no records for task(s) {', '.join(tasks)} in {store.root}; stored: {', '.join(stored)}")
+        records = [r for r in records if r["task"] in tasks]
+    skip = aggregate.validation_keys(records)
+    counted = [r for r in records if r["key"] not in skip]
+    kept, stale = usable(counted, include_stale)
+    if not kept:
+        reasons = "; ".join(freshness(stale[0]).reasons)
+        raise ArchbenchError(f"all {len(stale)} matching records in {store.root} are stale ({reasons}); "
+                             "rerun them or pass --include-stale")
+    return Page(kept, stale, len(records) - len(counted), problems)
+
+
+def shown_cells(cells: list[Cell]) -> list[Cell]:
+    """A task's table: the online cells of its primary setting (fixed-n cells only if there are no others)."""
+    online = [c for c in cells if c.n_train is None] or cells
+    setting = aggregate.primary_setting(online)
+    return sorted((c for c in online if c.key.setting == setting), key=lambda c: (family_rank(c.key.arch), c.label))
+
+
+def render(page: Page, store: RecordStore, out: Path, tablefmt: str, plots: bool, plot_format: str, command: str) -> str:
+    """The whole markdown page (plots are written on the way)."""
+    per_task = aggregate.by_task(aggregate.group_cells(page.records))
+    plots_dir = out.parent / "plots"
+    overview_rows: dict[str, tuple[TaskInfo, dict[str, Cell]]] = {}
+    sections: list[str] = []
+    for task in sorted(per_task):
+        cells = per_task[task]
+        shown = shown_cells(cells)
+        names = aggregate.distinguish(shown)
+        info = task_info(task, shown)
+        by_label: dict[str, list[Cell]] = collections.defaultdict(list)
+        for cell in shown:
+            by_label[cell.label].append(cell)
+        overview_rows[task] = (info, {label: aggregate.representative(group) for label, group in by_label.items()})
+        sections += task_section(info, cells, shown, names, store, tablefmt)
+        if plots:
+            sections += task_plots(info, shown, cells, names, plots_dir, out.parent, plot_format) + [""]
+    columns = sorted({label for _, row in overview_rows.values() for label in row},
+                     key=lambda label: (family_rank(_family(label, overview_rows)), label))
+    plots_note = f"plots in `{_relative(plots_dir, out.parent)}/`" if plots else "plots not drawn (--no-plots)"
+    head = [
+        "# archbench leaderboard",
+        "",
+        f"Every figure is a mean over seeds with its {method_label()} interval (± half-width) and the number of "
+        "seeds (n); each traces to stored run records (`archbench results`). Tasks are scored on held-out test "
+        "streams at the training length (in distribution) unless a column says otherwise.",
+        "",
+        "## Overview: in-distribution metric, task × architecture",
+        "",
+        f"**Bold**: best mean of the row. {NEAR}: not distinguishable from the best (the 95% Welch interval of "
+        "the difference contains 0; cells with fewer than 2 seeds are not tested). failed: every run of that "
+        f"configuration failed. {MISSING}: not run.",
+        "",
+        overview(columns, overview_rows, tablefmt),
+        "",
+    ]
+    return "\n".join(head + sections + provenance(page.records, store, command, plots_note, page.left_out())) + "\n"
+
+
+def _family(label: str, rows: dict[str, tuple[TaskInfo, dict[str, Cell]]]) -> str:
+    return next(row[label].key.arch for _, row in rows.values() if label in row)
+
+
+def task_section(info: TaskInfo, cells: list[Cell], shown: list[Cell], names: dict[int, str],
+                 store: RecordStore, tablefmt: str) -> list[str]:
+    """Heading, source, setting, the main table and the per-length table of one task."""
+    heading = f"## {info.name} — {info.metric}" + (f" (chance {info.chance:.3g}" if info.chance is not None else " (")
+    heading += (f", solved at ≥ {info.solved_at:g})" if info.solved_at is not None else ")")
+    lengths = ", ".join(map(str, info.eval_lengths)) or "none"
+    reported = info.reported or "not transcribed yet (a task's `reported` attribute fills this line)"
+    shown_ids = {id(c) for c in shown}
+    others = [c for c in cells if id(c) not in shown_ids]
+    other_note = (f"Also stored: {sum(len(c.records) for c in others)} runs in {len(others)} other configurations "
+                  f"(fixed training-set sizes or other budgets); `archbench results --task {info.name}` lists them."
+                  if others else "")
+    ok_shown = [c for c in shown if not c.all_failed]
+    return [
+        heading,
+        "",
+        f"Source: {info.paper or 'not given'}. Reported there: {reported}",
+        "",
+        f"Setting: {setting_text(shown)} · training length {info.length}, out-of-distribution lengths {lengths}.",
+        "",
+        task_table(info, shown, names, sample_complexity(store.root, info.name), tablefmt),
+        "",
+        *(["Failed runs (seed counts above exclude them):", "", *failure_notes(shown, names), ""]
+          if any(c.failed for c in shown) else []),
+        f"{info.metric} at every length ({method_label()}; n/a: the model cannot take that length):",
+        "",
+        length_table([{**r, "label": names[id(c)]} for c in ok_shown for r in c.ok], tablefmt) if ok_shown else "(every run failed)",
+        "",
+        *([other_note, ""] if other_note else []),
+    ]
+
+
+def publish(
+    store: RecordStore,
+    out: Path,
+    tasks: list[str] | None = None,
+    tablefmt: str = "github",
+    *,
+    include_stale: bool = False,
+    plots: bool = True,
+    plot_format: str = "png",
+    command: str | None = None,
+) -> Path:
+    """Write the leaderboard for `store` to `out` (atomically) and its plots to `out.parent / "plots"`.
+
+    Raises `ArchbenchError` (nothing written) when there are no records, when `tasks` matches none of
+    them, when every matching record is stale, or for an unknown table or plot format.
+    """
+    if tablefmt not in tabulate_formats:
+        raise ArchbenchError(f"unknown table format {tablefmt!r}; valid: {', '.join(sorted(tabulate_formats))}")
+    if plots:
+        if plot_format not in PLOT_FORMATS:
+            raise ArchbenchError(f"unknown plot format {plot_format!r}; valid: {', '.join(PLOT_FORMATS)}")
+        require_matplotlib()  # fail before any work when the extra is missing
+    out = Path(out)
+    page = load(store, tasks, include_stale)
+    text = render(page, store, out, tablefmt, plots, plot_format, command or "bench.report.publish.publish()")
+    return write_text(out, text)

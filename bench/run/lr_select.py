@@ -1,0 +1,143 @@
+"""Learning-rate selection: a small grid per (task, architecture configuration), scored on validation seeds.
+
+Why validation seeds: choosing the learning rate on the seeds that are then reported would let the
+choice fit their noise and flatter the reported figure. The grid is trained on seeds from 1000 up,
+which `select_lrs` refuses to let overlap the reported seeds; the reported runs then train with the
+chosen value (`train_config.lr`, part of their key) and carry the evidence in their record as
+`lr_selection` (grid, seeds, scores per value, the rule, the validation runs' keys). Validation runs are
+ordinary runs in the record store, so a repeated selection is read back, not retrained.
+
+Rule (`choose`): per value, the median over validation seeds of the best validation metric, capped at the
+task's `solved_at`, is the score; among equal scores (typically: every value solves) the value whose
+median samples-to-solve is smallest wins; remaining ties go to the smaller learning rate.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from typing import Any, Callable, Sequence
+
+from bench.contract.errors import ArchbenchError
+from bench.results.schema import canonical_json
+from bench.results.store import RecordStore
+from bench.run.execute import execute_with_progress
+from bench.run.plan import PlannedRun
+
+DEFAULT_GRID: tuple[float, ...] = (1e-3, 3e-3, 1e-2)
+VALIDATION_SEEDS: tuple[int, ...] = (1000, 1001)
+RULE = ("max median over validation seeds of best validation metric (capped at solved_at), "
+        "then min median samples to solve, then smaller lr")
+
+ExecuteFn = Callable[[list[PlannedRun], RecordStore, str | None], list[dict[str, Any]]]
+
+
+def parse_lr(text: str | None) -> float | str | None:
+    """`--lr` value: None (the profile's), `"auto"` (select on validation seeds) or a positive float."""
+    if text is None or text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise ArchbenchError(f"--lr expects a positive number or 'auto'; got {text!r}") from None
+    if not value > 0:
+        raise ArchbenchError(f"--lr expects a positive number or 'auto'; got {text!r}")
+    return value
+
+
+def score(records: Sequence[dict[str, Any]], solved_at: float) -> dict[str, Any]:
+    """One grid value's validation runs -> `{val_best, samples_to_solve, runs}` (medians over seeds).
+
+    A failed run counts as the worst value (best metric -inf, never solved); `samples_to_solve` is None
+    when the median seed did not solve.
+    """
+    ok = [r["metrics"] for r in records if r.get("status") == "ok" and r.get("metrics")]
+    best = [m["val_best"] if m.get("val_best") is not None else -math.inf for m in ok]
+    best += [-math.inf] * (len(records) - len(ok))
+    to_solve = [m["samples_to_solve"] if m.get("samples_to_solve") is not None else math.inf for m in ok]
+    to_solve += [math.inf] * (len(records) - len(ok))
+    val_best = statistics.median(best) if best else -math.inf
+    samples = statistics.median(to_solve) if to_solve else math.inf
+    return {"val_best": None if math.isinf(val_best) else val_best,
+            "samples_to_solve": None if math.isinf(samples) else samples,
+            "runs": len(ok), "failed": len(records) - len(ok)}
+
+
+def choose(scores: dict[float, dict[str, Any]], solved_at: float) -> float:
+    """The grid value `RULE` prefers (see the module docstring)."""
+    def preference(lr: float) -> tuple[float, float, float]:
+        s = scores[lr]
+        metric = -math.inf if s["val_best"] is None else min(s["val_best"], solved_at)
+        samples = math.inf if s["samples_to_solve"] is None else s["samples_to_solve"]
+        return (metric, -samples, -lr)
+
+    return max(scores, key=preference)
+
+
+def config_id(run: PlannedRun) -> str:
+    """What one selection is shared by: everything about the run except its seed and learning rate."""
+    train = {k: v for k, v in run.train.to_dict().items() if k != "lr"}
+    return canonical_json([run.task_name, run.task.config(), run.arch, run.arch_config, train, run.label])
+
+
+def validation_runs(run: PlannedRun, grid: Sequence[float], seeds: Sequence[int]) -> list[PlannedRun]:
+    """The grid x validation seeds for one configuration, as ordinary planned runs."""
+    return [dataclasses.replace(run, train=dataclasses.replace(run.train, lr=lr), seed=seed, record_extra={})
+            for lr in grid for seed in seeds]
+
+
+def select_lrs(
+    runs: list[PlannedRun],
+    store: RecordStore,
+    grid: Sequence[float] = DEFAULT_GRID,
+    seeds: Sequence[int] = VALIDATION_SEEDS,
+    command: str | None = None,
+    execute_fn: ExecuteFn | None = None,
+) -> list[PlannedRun]:
+    """Select a learning rate for every configuration among `runs`; return the runs with it set and
+    `record_extra["lr_selection"]` filled. Validation runs go through `execute_fn` (default: the normal
+    runner with a progress display), so they are stored and skipped when already done."""
+    grid = tuple(sorted({float(lr) for lr in grid}))
+    seeds = tuple(seeds)
+    if not grid or any(lr <= 0 for lr in grid):
+        raise ArchbenchError(f"--lr-grid needs positive learning rates; got {', '.join(map(str, grid)) or 'none'}")
+    overlap = sorted(set(seeds) & {r.seed for r in runs})
+    if overlap:
+        raise ArchbenchError(f"seed(s) {', '.join(map(str, overlap))} are learning-rate validation seeds "
+                             f"({', '.join(map(str, seeds))}); report other seeds")
+    execute_fn = execute_fn or (lambda planned, st, cmd: execute_with_progress(planned, st, command=cmd))
+    representatives: dict[str, PlannedRun] = {}
+    for run in runs:
+        representatives.setdefault(config_id(run), run)
+    planned = {cid: validation_runs(r, grid, seeds) for cid, r in representatives.items()}
+    records = execute_fn([v for group in planned.values() for v in group], store, command)
+    by_key = {r["key"]: r for r in records}
+    selections: dict[str, dict[str, Any]] = {}
+    for cid, group in planned.items():
+        solved_at = group[0].task.solved_at
+        scores = {lr: score([by_key[v.key] for v in group if v.train.lr == lr], solved_at) for lr in grid}
+        if all(s["runs"] == 0 for s in scores.values()):
+            first = next((by_key[v.key].get("error") for v in group if by_key[v.key].get("error")), "no record")
+            raise ArchbenchError(f"learning-rate selection for {group[0].label}: every validation run failed ({first})")
+        selections[cid] = {"chosen": choose(scores, solved_at), "grid": list(grid), "seeds": list(seeds),
+                           "scores": {repr(lr): s for lr, s in scores.items()}, "rule": RULE,
+                           "validation_keys": [v.key for v in group]}
+    return [dataclasses.replace(r, train=dataclasses.replace(r.train, lr=selections[config_id(r)]["chosen"]),
+                                record_extra={**r.record_extra, "lr_selection": selections[config_id(r)]})
+            for r in runs]
+
+
+def describe(runs: Sequence[PlannedRun]) -> list[str]:
+    """One line per configuration: the chosen value and every grid value's score."""
+    lines, seen = [], set()
+    for run in runs:
+        selection = run.record_extra.get("lr_selection")
+        if selection is None or run.label in seen:
+            continue
+        seen.add(run.label)
+        scores = ", ".join(f"{lr}: best val {s['val_best'] if s['val_best'] is None else round(s['val_best'], 3)}"
+                           + (f", solved after {s['samples_to_solve']:,.0f} samples" if s["samples_to_solve"] is not None else "")
+                           for lr, s in selection["scores"].items())
+        lines.append(f"lr for {run.label}: {selection['chosen']:g} (validation seeds "
+                     f"{','.join(map(str, selection['seeds']))}; {scores})")
+    return lines

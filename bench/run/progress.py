@@ -1,0 +1,63 @@
+"""Progress display for long work: one bar over all runs, one over the current run's steps (rich)."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+class RunProgress:
+    """Context manager; `start_run` returns the per-step callback the harness calls."""
+
+    def __init__(self, total_runs: int) -> None:
+        self.console = Console(file=sys.stderr)
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console, transient=False,
+        )
+        self.total_runs = total_runs
+        self.overall = None
+        self.current = None
+
+    def __enter__(self) -> "RunProgress":
+        self.progress.__enter__()
+        self.overall = self.progress.add_task("runs", total=self.total_runs, status="")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def start_run(self, run: Any):
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+        self.current = self.progress.add_task(escape(f"{run.label} seed {run.seed}"), total=run.train.steps, status="")
+
+        def report(step: int, max_steps: int, val: float | None) -> None:
+            status = f"val {run.task.metric} {val:.3f}" if val is not None else ""
+            self.progress.update(self.current, completed=step, status=status)
+
+        return report
+
+    def finish_run(self, run: Any, record: dict, skipped: bool) -> None:
+        if skipped:
+            status = "stored, skipped"
+        elif record["status"] != "ok":
+            status = "FAILED"
+        else:
+            m = record["metrics"]
+            status = f"{m['metric']} {m['in_distribution']:.3f}" + (" solved" if m["solved"] else "")
+        if self.current is not None and not skipped:
+            self.progress.update(self.current, completed=record["metrics"]["steps"] if record.get("metrics") else 0, status=status)
+        if not self.console.is_terminal:  # no live bars (CI, a pipe): one line per finished run instead
+            self.console.print(escape(f"{run.label} seed {run.seed}: {status}"))
+        self.progress.advance(self.overall)

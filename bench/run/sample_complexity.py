@@ -1,0 +1,242 @@
+"""Sample complexity: the smallest fixed training-set size n at which a configuration reaches `solved_at`.
+
+The search (`search`) is a pure function of a `solves(n) -> bool` oracle, so it is tested on synthetic
+"models" with a known threshold: a geometric phase evaluates n_min, 2·n_min, 4·n_min, … (the last step
+clamped to n_max) until one n passes; a bisection in log space then narrows [last failing, first passing]
+until first/last <= `ratio` (default 1.25, two bisections after a doubling) or they are adjacent integers.
+The reported estimate is the first passing n with that bracket; "> n_max" when no n passed, "<= n_min"
+when the first did — never an interpolated or extrapolated number.
+
+For real runs (`measure`), n passes when the median over seeds of the best validation metric (held-out
+data, the same measurement early stopping uses) reaches the task's `solved_at`. Each run trains on a
+fixed set of n samples (`TrainConfig.n_train`), stops early at `solved_at` and gets the step budget
+`StepRule.steps(n, batch)` = clamp(ceil(epochs · n / min(batch, n)), min_steps, max_steps), by default
+epochs 20, min_steps = the profile's step budget (a small set gets at least as many updates as an online
+run, so failing means too few samples, not too few steps), max_steps = 4 × that. Every training run goes
+through the normal runner and record store (stored runs are skipped, so searches resume and the
+leaderboard sees the runs); the search itself is stored as one JSON line in
+`<results>/sample_complexity/<task>.jsonl` (`load_results` reads them back). The online figure, fresh
+samples seen until solved (median over seeds), comes from the profile's ordinary online runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from bench.contract.errors import ArchbenchError, require
+from bench.results.measures import median_to_solve
+from bench.results.schema import canonical_json, run_key
+from bench.results.store import RecordStore
+from bench.run.plan import PlannedRun
+
+DEFAULT_RATIO = 1.25
+SUBDIR = "sample_complexity"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What the search saw: every (n, passed) in evaluation order and the final bracket."""
+
+    n_min: int
+    n_max: int
+    ratio: float
+    evaluated: tuple[tuple[int, bool], ...]
+    last_failing: int | None  # largest n seen failing below first_passing (None: n_min passed)
+    first_passing: int | None  # smallest n seen passing (None: nothing up to n_max passed)
+
+    @property
+    def estimate(self) -> int | None:
+        return self.first_passing
+
+    @property
+    def bracket(self) -> tuple[int | None, int | None]:
+        return (self.last_failing, self.first_passing)
+
+    def text(self) -> str:
+        """`181 in [152, 181]`, `> 65536` or `<= 64`."""
+        if self.first_passing is None:
+            return f"> {self.n_max:,}"
+        if self.last_failing is None:
+            return f"<= {self.first_passing:,}"
+        return f"{self.first_passing:,} in [{self.last_failing:,}, {self.first_passing:,}]"
+
+    def path(self) -> str:
+        """Evaluation order with outcomes, e.g. `64✗ 128✗ 256✓ 181✓ 152✗`."""
+        return " ".join(f"{n}{'✓' if ok else '✗'}" for n, ok in self.evaluated)
+
+
+def geometric_sizes(n_min: int, n_max: int) -> list[int]:
+    """n_min, 2·n_min, 4·n_min, … below n_max, then n_max itself (so "> n_max" means n_max was tried)."""
+    sizes, n = [], n_min
+    while n < n_max:
+        sizes.append(n)
+        n *= 2
+    return sizes + [n_max]
+
+
+def search(solves: Callable[[int], bool], n_min: int, n_max: int, ratio: float = DEFAULT_RATIO) -> SearchResult:
+    """Smallest passing n by doubling from `n_min`, then log-space bisection to resolution `ratio`.
+
+    Every n is evaluated at most once. With a monotone oracle whose threshold n* lies in [n_min, n_max]
+    the bracket holds n* (last_failing < n* <= first_passing) and first/last <= ratio (or they differ by
+    1). With a noisy oracle the bracket still records exactly what was seen: last_failing failed,
+    first_passing passed, and nothing between them was evaluated.
+    """
+    require(1 <= n_min <= n_max, f"sample-complexity range needs 1 <= n_min <= n_max; got n_min={n_min}, n_max={n_max}")
+    require(ratio > 1, f"sample-complexity resolution ratio must be > 1; got {ratio}")
+    evaluated: list[tuple[int, bool]] = []
+
+    def check(n: int) -> bool:
+        passed = bool(solves(n))
+        evaluated.append((n, passed))
+        return passed
+
+    low: int | None = None
+    high: int | None = None
+    for n in geometric_sizes(n_min, n_max):
+        if check(n):
+            high = n
+            break
+        low = n
+    if high is not None and low is not None:
+        while high / low > ratio and high - low > 1:
+            mid = min(max(round(math.sqrt(low * high)), low + 1), high - 1)
+            if check(mid):
+                high = mid
+            else:
+                low = mid
+    return SearchResult(n_min, n_max, ratio, tuple(evaluated), low, high)
+
+
+def median_passes(values: Sequence[float | None], threshold: float) -> bool:
+    """Median over seeds reaches `threshold`; a missing value (failed run, no validation) counts as -inf."""
+    present = [v if v is not None else -math.inf for v in values]
+    return bool(present) and statistics.median(present) >= threshold
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """Optimizer-step budget of a run on a fixed set of n samples (see the module docstring)."""
+
+    epochs: float
+    min_steps: int
+    max_steps: int
+
+    def __post_init__(self) -> None:
+        require(self.epochs > 0, f"--epochs must be > 0; got {self.epochs}")
+        require(0 < self.min_steps <= self.max_steps,
+                f"step budget needs 0 < min_steps <= max_steps; got {self.min_steps}, {self.max_steps}")
+
+    def steps(self, n: int, batch_size: int) -> int:
+        return min(max(math.ceil(self.epochs * n / min(batch_size, n)), self.min_steps), self.max_steps)
+
+    def describe(self) -> str:
+        return f"steps = clamp(ceil({self.epochs:g} * n / min(batch, n)), {self.min_steps}, {self.max_steps})"
+
+
+def runs_at(runs: Sequence[PlannedRun], n: int, rule: StepRule) -> list[PlannedRun]:
+    """The configuration's seeds trained on a fixed set of n samples under the step rule, stopping at solved_at."""
+    return [dataclasses.replace(r, train=dataclasses.replace(r.train, n_train=n, early_stop=True,
+                                                             steps=rule.steps(n, r.train.batch_size)))
+            for r in runs]
+
+
+ExecuteFn = Callable[[list[PlannedRun]], list[dict[str, Any]]]
+
+
+class SearchFailed(Exception):
+    """Every run at some n failed (a crash, not a result): the search stops rather than report "> n_max"."""
+
+
+def measure(runs: Sequence[PlannedRun], execute: ExecuteFn, n_min: int, n_max: int, rule: StepRule,
+            ratio: float = DEFAULT_RATIO) -> dict[str, Any]:
+    """Search one configuration (`runs`: its seeds, online) and return the stored result (without provenance)."""
+    solved_at = runs[0].task.solved_at
+    evaluations: list[dict[str, Any]] = []
+
+    def solves(n: int) -> bool:
+        records = execute(runs_at(runs, n, rule))
+        ok = [r for r in records if r.get("status") == "ok"]
+        if not ok:
+            raise SearchFailed(records[0].get("error") or "failed")
+        best = [r["metrics"]["val_best"] if r.get("status") == "ok" else None for r in records]
+        passed = median_passes(best, solved_at)
+        evaluations.append({"n": n, "steps": records[0]["train_config"]["steps"], "passed": passed, "val_best": best,
+                            "solved": [bool(r.get("metrics") and r["metrics"]["solved"]) for r in records],
+                            "keys": [r["key"] for r in records]})
+        return passed
+
+    result: dict[str, Any] = {"status": "ok", "error": None}
+    try:
+        found = search(solves, n_min, n_max, ratio)
+        result.update(estimate=found.estimate, bracket=list(found.bracket), text=found.text(), path=found.path())
+    except SearchFailed as exc:
+        result.update(status="failed", error=str(exc), estimate=None, bracket=[None, None], text="failed", path="")
+    online = execute(list(runs))
+    result.update(evaluations=evaluations, online=online_figure(online))
+    return result
+
+
+def online_figure(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Fresh samples seen until solved, per seed and as a median (an unsolved seed counts as infinitely many)."""
+    metrics = [r["metrics"] for r in records if r.get("status") == "ok"]
+    per_seed = [m["samples_to_solve"] for m in metrics]
+    ranked = sorted(math.inf if v is None else v for v in per_seed)
+    median = statistics.median(ranked) if ranked else math.inf
+    return {"samples_to_solve": per_seed, "median": None if math.isinf(median) else median,
+            "text": median_to_solve(metrics) if metrics else "failed", "keys": [r["key"] for r in records]}
+
+
+def search_key(runs: Sequence[PlannedRun], n_min: int, n_max: int, ratio: float, rule: StepRule) -> str:
+    """Content address of a search: its configuration, seeds, range, resolution and step rule."""
+    first = runs[0]
+    train = {**first.train.to_dict(), "search": {"n_min": n_min, "n_max": n_max, "ratio": ratio,
+                                                 "rule": dataclasses.asdict(rule), "seeds": [r.seed for r in runs]}}
+    return run_key(first.task_name, first.task.config(), first.arch, first.arch_config, train, -1)
+
+
+def make_result(runs: Sequence[PlannedRun], measured: dict[str, Any], n_min: int, n_max: int, ratio: float,
+                rule: StepRule, profile: str, command: str | None) -> dict[str, Any]:
+    """The stored line: configuration, search settings, outcome, and the keys of every run it used."""
+    first = runs[0]
+    return {
+        "key": search_key(runs, n_min, n_max, ratio, rule), "kind": "sample_complexity",
+        "task": first.task_name, "task_config": first.task.config(), "arch": first.arch, "label": first.label,
+        "arch_config": first.arch_config, "preset": first.preset, "profile": profile,
+        "train_config": first.train.to_dict(), "seeds": [r.seed for r in runs], "solved_at": first.task.solved_at,
+        "metric": first.task.metric, "n_min": n_min, "n_max": n_max, "ratio": ratio,
+        "step_rule": {**dataclasses.asdict(rule), "text": rule.describe()}, **measured, "command": command,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def result_store(results_root: str | Path) -> RecordStore:
+    """Search results live beside the run records, in a subdirectory the run-record reader never globs."""
+    return RecordStore(Path(results_root) / SUBDIR)
+
+
+def load_results(results_root: str | Path, task: str | None = None) -> list[dict[str, Any]]:
+    """The latest stored search per configuration (a rerun supersedes an earlier one), optionally of one task."""
+    latest = result_store(results_root).latest().values()
+    return [r for r in latest if task is None or r["task"] == task]
+
+
+def configurations(runs: Sequence[PlannedRun]) -> list[list[PlannedRun]]:
+    """Planned runs grouped by configuration (everything but the seed), in plan order."""
+    groups: dict[str, list[PlannedRun]] = {}
+    for run in runs:
+        groups.setdefault(canonical_json([run.task.config(), run.arch, run.arch_config, run.label]), []).append(run)
+    return list(groups.values())
+
+
+def check_range(n_min: int | None, n_max: int | None) -> tuple[int, int]:
+    """The search range from flags or the profile; a missing or bad one is a user error."""
+    if n_min is None or n_max is None:
+        raise ArchbenchError("sample-complexity needs --n-min and --n-max (the profile sets none)")
+    require(1 <= n_min <= n_max, f"--n-min must be >= 1 and <= --n-max; got --n-min {n_min}, --n-max {n_max}")
+    return n_min, n_max

@@ -1,0 +1,50 @@
+"""Training settings: everything about a run that is neither the task nor the model (part of the run key)."""
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+from bench.contract.errors import require
+
+ProgressFn = Callable[[int, int, "float | None"], None]  # (step, max_steps, last validation metric)
+
+for _name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
+warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+
+
+
+
+@dataclass
+class TrainConfig:
+    """Everything about training that is not the task or the model (part of the run key)."""
+
+    steps: int = 2000  # optimizer-step budget; training stops earlier once solved (early_stop)
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    n_train: int | None = None  # None: online, a fresh batch every step; else a fixed training set
+    eval_every: int = 100  # validation every this many steps, and where the budget ends
+    val_samples: int = 512
+    test_samples: int = 1024
+    early_stop: bool = True  # stop at the first validation reaching the task's solved_at
+    accelerator: str = "auto"
+    devices: str = "auto"
+    precision: str = "32-true"
+    strategy: str = "auto"  # Lightning strategy, e.g. "ddp" over several devices
+
+    def __post_init__(self) -> None:
+        for key in ("steps", "batch_size", "eval_every", "val_samples", "test_samples"):
+            require(getattr(self, key) > 0, f"{key} must be > 0; got {getattr(self, key)}")
+        require(self.lr > 0, f"lr must be > 0; got {self.lr}")
+        require(self.n_train is None or self.n_train > 0, f"n_train must be > 0; got {self.n_train}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
