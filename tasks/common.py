@@ -7,7 +7,7 @@ import torch
 
 from bench.contract.errors import require
 from bench.contract.seeds import stable_seed  # noqa: F401  (re-exported for task modules)
-from bench.contract.spec import TaskSpec
+from bench.contract.spec import Targets, TaskSpec
 
 
 def check_lengths(task: str, length: int, eval_lengths: tuple[int, ...], minimum: int = 1) -> None:
@@ -42,12 +42,16 @@ def _sequence_spec(task, length: int | None, positions: Callable[[int], int], **
     return TaskSpec(seq_len=positions(length), max_seq_len=positions(max(task.all_lengths)), **kinds_and_sizes)
 
 
-def token_spec(task, length: int | None, vocab_size: int, num_classes: int, positions: Callable[[int], int] = _same) -> TaskSpec:
+def token_spec(task, length: int | None, vocab_size: int, num_classes: int, positions: Callable[[int], int] = _same,
+               targets: Targets = "several") -> TaskSpec:
     """Spec of a token-in/class-out task: `positions(length)` positions (default `length`, `task.length` when None),
-    sized for `positions` of the task's longest length."""
-    return _sequence_spec(task, length, positions, input_kind="tokens", output_kind="class", vocab_size=vocab_size, num_classes=num_classes)
+    sized for `positions` of the task's longest length; `targets` says where its targets sit (`TaskSpec.targets`)."""
+    return _sequence_spec(task, length, positions, input_kind="tokens", output_kind="class", vocab_size=vocab_size,
+                          num_classes=num_classes, targets=targets)
 
 
-def vector_spec(task, length: int | None, input_dim: int, output_dim: int, positions: Callable[[int], int] = _same) -> TaskSpec:
-    """Spec of a vector-in/vector-out task, with positions as in `token_spec`."""
-    return _sequence_spec(task, length, positions, input_kind="vectors", output_kind="vector", input_dim=input_dim, output_dim=output_dim)
+def vector_spec(task, length: int | None, input_dim: int, output_dim: int, positions: Callable[[int], int] = _same,
+                targets: Targets = "several") -> TaskSpec:
+    """Spec of a vector-in/vector-out task, with positions and targets as in `token_spec`."""
+    return _sequence_spec(task, length, positions, input_kind="vectors", output_kind="vector", input_dim=input_dim,
+                          output_dim=output_dim, targets=targets)

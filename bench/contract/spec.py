@@ -8,6 +8,7 @@ import torch
 
 InputKind = Literal["tokens", "vectors"]
 OutputKind = Literal["class", "vector"]
+Targets = Literal["last", "several"]  # where a task's targets sit: only the last position, or several positions
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class TaskSpec:
     input_dim: int | None = None
     num_classes: int | None = None
     output_dim: int | None = None
+    # "last": the single target is the last position, so a model that sees the whole input at once (a
+    # non-causal one) is still a fair contender; "several": targets at several positions, which a
+    # non-causal model could read from later inputs (teacher-forced answers), so it is refused there.
+    targets: Targets = "several"
 
     def __post_init__(self) -> None:
         if self.input_kind == "tokens" and not self.vocab_size:
@@ -38,6 +43,8 @@ class TaskSpec:
             raise ValueError("a class TaskSpec needs num_classes")
         if self.output_kind == "vector" and not self.output_dim:
             raise ValueError("a vector TaskSpec needs output_dim")
+        if self.targets not in ("last", "several"):
+            raise ValueError(f"targets must be 'last' or 'several'; got {self.targets!r}")
         if self.max_seq_len < self.seq_len:
             raise ValueError("max_seq_len must be >= seq_len")
 
