@@ -67,7 +67,7 @@ class InductionHeads(Task):
         return 1.0 / self.vocab
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        return token_spec(self, length, self.vocab + 1, self.vocab)
+        return token_spec(self, length, self.vocab + 1, self.vocab, targets="last")
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         require(length >= MIN_LENGTH, f"task {NAME!r}: length must be >= {MIN_LENGTH}; got {length}")

@@ -76,7 +76,7 @@ class SparseParity(Task):
         return tuple(sorted(random_subsets(1, self.length, self.k, generator)[0].tolist()))
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        return token_spec(self, length, 3, 2, positions=lambda n: n + 1)
+        return token_spec(self, length, 3, 2, positions=lambda n: n + 1, targets="last")
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         require(length >= self.length, f"task {NAME!r}: the hidden set lives in the first {self.length} bits; length must be >= {self.length}; got {length}")

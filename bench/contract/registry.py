@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from bench.contract.errors import ArchbenchError
+from bench.contract.model import materialize
 
 ENTRY_POINT_GROUPS = {"task": "archbench.tasks", "architecture": "archbench.architectures"}
 PLUGINS_ENV = "ARCHBENCH_PLUGINS"
@@ -211,9 +212,10 @@ def get_task(name: str, **params: Any) -> Any:
 
 
 def build_architecture(name: str, spec: Any, **hparams: Any) -> Any:
-    """Build architecture `name` for `spec` with validated hyper-parameters (no preset applied)."""
+    """Build architecture `name` for `spec` with validated hyper-parameters (no preset applied); lazy
+    parameters are materialized at once, so every caller sees a model with known shapes."""
     entry = get_architecture(name)
-    return entry.obj(spec, **validate_params(entry, hparams))
+    return materialize(entry.obj(spec, **validate_params(entry, hparams)), spec)
 
 
 def validate_params(entry: Entry, params: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,12 @@ Every architecture, built-in or plugin, is built for each combination of input k
 and output kind (class, vector) and must:
 
 - **shape**: map `(B, T)` tokens or `(B, T, d_in)` vectors to finite floats `(B, T, spec.output_size)`;
-- **causality**: leave outputs at positions <= t unchanged when only inputs after t change, and let the
-  last output react to the inputs (a model declaring `causal = False`, like `fcn causal=false`, is valid
-  only for tasks whose single target is the last position: reported as skipped, not failed);
+- **causality**: leave outputs at positions <= t unchanged when only inputs after t change, in eval mode
+  and in train mode (training is where a leak pays: BatchNorm's batch statistics over the positions mix
+  later inputs into earlier outputs only there; both forwards of a comparison start from the same random
+  state, so dropout is no false alarm), and let the last output react to the inputs. A model declaring
+  `causal = False`, like `fcn causal=false`, is valid only for tasks whose single target is the last
+  position (planning refuses it elsewhere): reported as skipped, not failed;
 - **determinism**: the same seed gives the same parameters and outputs, another seed other parameters
   (the benchmark's seeds must vary the initialisation), and an eval-mode forward has no randomness;
 - **gradients**: a backward pass reaches every parameter with a finite, non-zero gradient;
@@ -14,7 +17,9 @@ and output kind (class, vector) and must:
   one with an `ArchbenchError` naming the length (the harness then records "n/a" instead of failing);
 - **size**: have parameters, and a `state_size` that is None or a positive integer.
 
-Each check returns one line saying why it failed, so a plugin author knows which rule to fix.
+Each check returns one line saying why it failed, so a plugin author knows which rule to fix. Every model is
+built through `build_architecture`, which materializes lazy parameters (`nn.LazyLinear` ...) with one dry
+forward, so a lazy model is held to the same rules as any other.
 """
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ import torch
 from torch import nn
 
 from bench.contract.errors import ArchbenchError
-from bench.contract.model import num_parameters, supports_length
+from bench.contract.model import DEFAULT_CAUSAL, num_parameters, supports_length
 from bench.contract.registry import build_architecture, get_architecture
 from bench.contract.spec import TaskSpec
 from bench.run.presets import resolve_hparams
@@ -44,6 +49,8 @@ SIZE_SPEC = "vectors->vector"  # the spec whose parameter count and state size a
 CHECKS = ("shape", "causality", "determinism", "gradients", "lengths", "size")
 DEFAULT_PRESET = "tiny"
 ATOL, RTOL = 1e-5, 1e-4  # "unchanged" for causality: float rounding of a reordered reduction, nothing more
+MODES = ("eval", "train")  # causality holds in both; eval first, so a leak in both is reported as eval's
+TRAIN_LEAK_HINT = " (train mode only: e.g. batch statistics taken over the positions, as BatchNorm over time does)"
 
 
 class Violation(Exception):
@@ -152,34 +159,49 @@ def check_shape(build: Model, label: str) -> None:
 
 def check_causality(build: Model, label: str) -> None:
     spec = SPECS[label]
-    model = build(label, 0).eval()
-    if getattr(model, "causal", True) is False:
+    model = build(label, 0)
+    declared = getattr(model, "causal", DEFAULT_CAUSAL)
+    if not isinstance(declared, bool):
+        raise Violation(f"causal must be True or False; got {declared!r}")
+    if not declared:
         raise Skipped("declares causal=False: valid only for tasks whose single target is the last position")
     if not _causal_and_reacts(model, spec):
         # A zero-initialised layer makes the output constant at initialisation only: perturb and look again,
         # so the test is not passed vacuously by a model whose outputs cannot move.
-        if not _causal_and_reacts(perturbed(build(label, 0)).eval(), spec):
+        if not _causal_and_reacts(perturbed(build(label, 0)), spec):
             raise Violation("the last output ignores every input after position 0, even after perturbing the parameters")
 
 
 def _causal_and_reacts(model: nn.Module, spec: TaskSpec) -> bool:
-    """Raise Violation if an output moves when only later inputs change; return whether the last output
-    reacts to the inputs after position 0."""
+    """Raise Violation if an output moves when only later inputs change, in eval mode, then in train mode;
+    return whether the last output reacts (eval mode) to the inputs after position 0.
+
+    Train mode runs last because its forwards may move running statistics (the model is not used after)."""
     reacts = True
-    for length in sorted({spec.seq_len, longest_supported(model, spec)}):
-        x = sample_input(spec, 3, length, seed=1)
-        with torch.no_grad():
-            base = model(x)
+    for mode in MODES:
+        model.train(mode == "train")
+        for length in sorted({spec.seq_len, longest_supported(model, spec)}):
+            x = sample_input(spec, 3, length, seed=1)
+            base = seeded_forward(model, x, seed=length)
             for t in sorted({0, length // 2 - 1, length - 2}):
-                out = model(change_after(spec, x, t, seed=100 + t))
+                out = seeded_forward(model, change_after(spec, x, t, seed=100 + t), seed=length)
                 if not torch.allclose(out[:, : t + 1], base[:, : t + 1], atol=ATOL, rtol=RTOL):
                     moved = (out[:, : t + 1] - base[:, : t + 1]).abs().amax(dim=(0, 2))
                     first = int((moved > ATOL).nonzero()[0])
-                    raise Violation(f"T={length}: output at position {first} changed (by {float(moved[first]):.2g}) when only inputs "
-                                    f"after position {t} changed; outputs may depend only on inputs at positions <= their own")
-                if t == 0 and torch.allclose(out[:, -1], base[:, -1], atol=1e-7, rtol=0):
+                    hint = TRAIN_LEAK_HINT if mode == "train" else ""
+                    raise Violation(f"{mode} mode, T={length}: output at position {first} changed (by {float(moved[first]):.2g}) when only "
+                                    f"inputs after position {t} changed; outputs may depend only on inputs at positions <= their own{hint}")
+                if mode == "eval" and t == 0 and torch.allclose(out[:, -1], base[:, -1], atol=1e-7, rtol=0):
                     reacts = False
     return reacts
+
+
+def seeded_forward(model: nn.Module, x: torch.Tensor, seed: int) -> torch.Tensor:
+    """Forward from a fixed random state (the global one is left as it was): two calls draw the same dropout
+    masks, so in train mode only a real dependence on the changed inputs can make their outputs differ."""
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        return model(x)
 
 
 def perturbed(model: nn.Module, scale: float = 0.1) -> nn.Module:

@@ -17,7 +17,8 @@ from bench.contract.registry import (
 )
 from bench.contract.task import Task
 from bench.results.schema import run_key
-from bench.run.presets import count_parameters, resolve_hparams
+from bench.run.admission import admit
+from bench.run.presets import resolve_hparams
 from bench.run.profiles import Profile
 from bench.train.config import TrainConfig
 
@@ -109,7 +110,7 @@ def plan(
             for arch_params in arch_grid or [{}]:
                 overrides = {**profile.arch_overrides(task_name, arch), **arch_params}
                 hparams = resolve_hparams(arch, spec, preset, overrides)
-                count_parameters(arch, spec, hparams)  # builds once: the builder's own range checks run now
+                admit(arch, task_name, spec, hparams)  # builds once: range checks, and a non-causal model on a task it could cheat
                 for seed in seeds if seeds is not None else profile.seeds:
                     runs.append(PlannedRun(task_name, task, arch, hparams, preset, train, seed, task_params, arch_params))
     return runs

@@ -13,9 +13,10 @@ import json
 from typing import Any
 
 import torch
+from torch import nn
 
 from bench.contract.errors import ArchbenchError
-from bench.contract.model import num_parameters
+from bench.contract.model import materialize, num_parameters
 from bench.contract.registry import get_architecture, validate_params
 from bench.contract.spec import TaskSpec
 
@@ -49,13 +50,19 @@ def count_parameters(arch: str, spec: TaskSpec, hparams: dict[str, Any]) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _count(arch: str, spec: TaskSpec, hparams_json: str) -> int:
-    hparams = json.loads(hparams_json)
+    return num_parameters(build_unallocated(arch, spec, json.loads(hparams_json)))
+
+
+def build_unallocated(arch: str, spec: TaskSpec, hparams: dict[str, Any]) -> nn.Module:
+    """`arch` built for inspection (size, declarations), not for training: on the `meta` device, so no
+    memory is allocated, with lazy parameters materialized; `hparams` must already be validated.
+    The builder's own range checks run, so a bad value fails here."""
     builder = get_architecture(arch).obj
     try:
         with torch.device("meta"):
-            return num_parameters(builder(spec, **hparams))
-    except Exception:  # a builder doing real arithmetic at construction: count on the CPU instead
-        return num_parameters(builder(spec, **hparams))
+            return materialize(builder(spec, **hparams), spec)
+    except Exception:  # a builder doing real arithmetic at construction: build on the CPU instead
+        return materialize(builder(spec, **hparams), spec)
 
 
 def fit_width(arch: str, spec: TaskSpec, hparams: dict[str, Any], width: str, multiple: int, target: int) -> int:

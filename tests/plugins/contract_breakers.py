@@ -1,6 +1,7 @@
 """Plugin architectures that each break exactly one rule of the contract (`archbench check-arch` must name
-that rule), plus `zero_init_head`, a valid model whose zero-initialised head must not be mistaken for a
-parameter that gradients never reach. Loaded with `--plugin tests/plugins/contract_breakers.py`."""
+that rule), plus valid models that must not be mistaken for broken ones: `zero_init_head` (a zero-initialised
+head is not a parameter that gradients never reach) and `lazy_honest` (lazy parameters, ordinary PyTorch).
+Loaded with `--plugin tests/plugins/contract_breakers.py`."""
 import os
 
 import torch
@@ -75,6 +76,29 @@ class BadStateSize(RunningMean):
     state_size = -1
 
 
+class BatchNormOverTime(RunningMean):
+    """Breaks causality in train mode only: BatchNorm1d over `(B, C, T)` normalises with statistics over every
+    position, later ones included; in eval mode its running statistics make it a causal per-position map."""
+
+    def __init__(self, spec, width: int) -> None:
+        super().__init__(spec, width)
+        self.norm = nn.BatchNorm1d(width)
+
+    def mix(self, h: torch.Tensor) -> torch.Tensor:
+        return super().mix(self.norm(h.transpose(1, 2)).transpose(1, 2))
+
+
+class LazyHonest(RunningMean):
+    """Valid: a causal model whose projection is an `nn.LazyLinear`, shaped by its first forward."""
+
+    def __init__(self, spec, width: int) -> None:
+        super().__init__(spec, width)
+        self.project = nn.LazyLinear(width)
+
+    def mix(self, h: torch.Tensor) -> torch.Tensor:
+        return super().mix(torch.tanh(self.project(h)))
+
+
 class ZeroInitHead(RunningMean):
     """Valid: the head starts at zero, so at initialisation no gradient flows below it."""
 
@@ -90,7 +114,9 @@ BREAKERS = {
     "unseeded": Unseeded,
     "claims_fixed_length": ClaimsFixedLength,
     "bad_state_size": BadStateSize,
+    "batchnorm_over_time": BatchNormOverTime,
     "zero_init_head": ZeroInitHead,
+    "lazy_honest": LazyHonest,
 }
 
 

@@ -21,7 +21,7 @@ from bench.run.contract_checks import (
 )
 
 NAME = "check-arch"
-HELP = "check architectures against the contract: shape, causality, determinism, gradients, lengths, size"
+HELP = "check architectures against the contract: shape, causality (eval and train mode), determinism, gradients, lengths, size"
 CELL = {"pass": "pass", "fail": "FAIL", "skip": "skip"}
 
 
