@@ -14,6 +14,7 @@ version the speed was measured with.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import pytest
@@ -22,6 +23,12 @@ import torch
 from bench import build_architecture, list_architectures, list_tasks
 from bench.contract.spec import Batch
 from bench.report.lengths import length_curves
+from bench.results.measures import (
+    in_distribution,
+    median_samples_to_solve,
+    over_seeds,
+    solved_count,
+)
 from bench.results.store import RecordStore
 from bench.run.execute import execute
 from bench.run.plan import PlannedRun, plan
@@ -61,25 +68,29 @@ def trained(archbench_profile: Profile, archbench_store: RecordStore, archbench_
 
 def run_summary(run: PlannedRun, records: list[dict[str, Any]], profile: Profile) -> dict[str, Any]:
     """What the pair's runs measured, for `extra_info`: metric over seeds with its 95% interval, the
-    metric at every length (None = n/a, a length the model cannot take), the out-of-distribution
-    summary, and per seed the steps / samples / seconds until `solved_at` (None = not solved)."""
+    metric at every length (None = n/a, a length the model cannot take), the mean beyond the training
+    length, and per seed the steps / samples / seconds until `solved_at` (None = not solved) with the
+    median samples to solve (None when the median seed did not solve). Every figure is the
+    `bench.results.measures` one, so it matches the run table and the leaderboard for the same records."""
     [curve] = length_curves(records)
     metrics = [r["metrics"] for r in records]
     point = {p.length: p.estimate for p in curve.points}
-    in_dist = point[curve.train_length]
+    in_dist = over_seeds(in_distribution(m) for m in metrics)
+    median = median_samples_to_solve(metrics)
     return {
         "task": run.task_name, "arch": run.arch, "profile": profile.name, "preset": run.preset,
         "seeds": [r["seed"] for r in records], "metric": curve.metric,
         "in_distribution": in_dist.mean if in_dist else None,
         "in_distribution_ci": [in_dist.low, in_dist.high] if in_dist else None,
-        "ood_mean": curve.summary.mean if curve.summary else None,
-        "ood_mean_ci": [curve.summary.low, curve.summary.high] if curve.summary else None,
+        "beyond_training_mean": curve.summary.mean if curve.summary else None,
+        "beyond_training_mean_ci": [curve.summary.low, curve.summary.high] if curve.summary else None,
         "by_length": {str(n): (e.mean if e else None) for n, e in point.items()},
         "ci_method": in_dist.method if in_dist else None,
         "solved_at": run.task.solved_at,
-        "solved_seeds": sum(bool(m["solved"]) for m in metrics),
+        "solved_seeds": solved_count(metrics)[0],
         "steps_to_solve": [m["steps_to_solve"] for m in metrics],
         "samples_to_solve": [m["samples_to_solve"] for m in metrics],
+        "samples_to_solve_median": None if math.isinf(median) else median,
         "time_to_solve_s": [m["time_to_solve_s"] for m in metrics],
         "num_parameters": metrics[0]["num_parameters"],
         "arch_config": run.arch_config,

@@ -22,10 +22,11 @@ STATE = {"transformer": None, "fcn": None, "lstm": 312, "gru": 180}
 
 
 def metrics(value: float, arch: str, solved_step: int | None = None, ood: float | None = 0.5) -> dict[str, Any]:
-    """Harness-shaped measurements with in-distribution `value` (fcn: n/a beyond the training length)."""
+    """Harness-shaped measurements with in-distribution `value` and `ood` at every longer length (fcn: n/a
+    beyond the training length); solved at `solved_step` (None: never, the 3000-step budget used up)."""
     by_length = {"16": value, **{str(n): (None if arch == "fcn" else ood) for n in (32, 64, 128)}}
     return {
-        "metric": "r2", "in_distribution": value, "by_length": by_length, "ood_mean": None if arch == "fcn" else ood,
+        "metric": "r2", "in_distribution": value, "by_length": by_length,
         "val_best": value, "val_history": [[100, value]], "solved": solved_step is not None,
         "steps": solved_step or 3000, "samples_seen": (solved_step or 3000) * 64, "steps_to_solve": solved_step,
         "samples_to_solve": solved_step * 64 if solved_step else None,
@@ -37,15 +38,16 @@ def metrics(value: float, arch: str, solved_step: int | None = None, ood: float 
 
 
 def record(arch: str, seed: int, value: float | None, *, label: str | None = None, n_train: int | None = None,
-           error: str = "RuntimeError: boom at model.py:1", task_config: dict | None = None, **train: Any) -> dict[str, Any]:
-    """One run record; `value=None` makes a failed run."""
+           error: str = "RuntimeError: boom at model.py:1", task_config: dict | None = None,
+           solved_step: int | None = None, ood: float | None = 0.5, **train: Any) -> dict[str, Any]:
+    """One run record; `value=None` makes a failed run (`solved_step`, `ood`: see `metrics`)."""
     task_config = task_config or TASK_CONFIG
     train_config = {**TRAIN, **train, "n_train": n_train}
     arch_config = {"layers": 2, "width": 64}
     rec = make_record(key=run_key(TASK, task_config, arch, arch_config, train_config, seed), task=TASK,
                       task_config=task_config, arch=arch, arch_config=arch_config, preset="small",
                       train_config=train_config, seed=seed,
-                      metrics=None if value is None else metrics(value, arch),
+                      metrics=None if value is None else metrics(value, arch, solved_step, ood),
                       status="failed" if value is None else "ok", error=error if value is None else None,
                       command=f"archbench run --task {TASK} --arch {arch} --profile quick")
     rec["label"] = label or arch

@@ -27,7 +27,7 @@ def test_records_every_length_and_bookkeeping(mean_pool_plugin) -> None:
     result = _run(0)
     assert set(result["by_length"]) == {"16", "32"}
     assert result["in_distribution"] == result["by_length"]["16"]
-    assert result["ood_mean"] == pytest.approx(result["by_length"]["32"])
+    assert "ood_mean" not in result  # a derived figure: computed at read time (bench.results.measures)
     assert result["steps"] == 20 and result["samples_seen"] == 320
     assert [step for step, _ in result["val_history"]] == [10, 20]
     assert result["train_samples_per_s"] > 0 and result["num_parameters"] > 0

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from bench.report.lengths import length_curves, length_table, seed_ood_mean
+from bench.report.lengths import length_curves, length_table
+from bench.results.measures import beyond_training_mean
 from bench.results.stats import mean_ci
 
 
@@ -33,7 +34,7 @@ def test_summary_is_mean_beyond_training_over_seeds() -> None:
     curve = length_curves(TRANSFORMER)[0]
     per_seed = [(0.9 + s / 100 + 0.8 + 0.5 + s / 100) / 3 for s in range(3)]  # 16 (in distribution) left out
     assert curve.summary == mean_ci(per_seed)
-    assert seed_ood_mean(TRANSFORMER[0]["metrics"]["by_length"], 16, [16, 32, 64, 128]) == pytest.approx(2.2 / 3)
+    assert beyond_training_mean(TRANSFORMER[0]["metrics"]["by_length"], 16) == pytest.approx(2.2 / 3)
 
 
 def test_na_lengths_and_na_summary() -> None:
@@ -43,7 +44,7 @@ def test_na_lengths_and_na_summary() -> None:
     # a model that takes 32 but not 64 gets no summary: it would average fewer, easier lengths
     partial = [record("rope", 0, {"16": 0.9, "32": 0.8, "64": None})]
     assert length_curves(partial)[0].summary is None
-    assert seed_ood_mean({"16": 0.9}, 16, [16]) is None  # nothing beyond training
+    assert length_curves([record("rope", 0, {"16": 0.9})])[0].summary is None  # nothing beyond training
 
 
 def test_failed_runs_ignored_and_groups_kept_apart() -> None:

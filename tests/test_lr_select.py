@@ -17,14 +17,21 @@ from bench.run.profiles import get_profile
 from tests.conftest import PLUGINS
 
 
+def measured(val_best: float, samples_to_solve: int | None) -> dict[str, Any]:
+    """The harness fields lr selection reads: best validation, solved, samples to solve."""
+    return {"val_best": val_best, "solved": samples_to_solve is not None, "samples_to_solve": samples_to_solve}
+
+
 def fake(run: PlannedRun, val_best: float, samples_to_solve: int | None, status: str = "ok") -> dict[str, Any]:
-    metrics = {"val_best": val_best, "samples_to_solve": samples_to_solve}
+    metrics = measured(val_best, samples_to_solve)
     return {"key": run.key, "status": status, "metrics": metrics if status == "ok" else None, "error": "boom"}
 
 
 def test_score_takes_medians_and_counts_failures() -> None:
-    runs = [{"status": "ok", "metrics": {"val_best": v, "samples_to_solve": s}} for v, s in [(0.95, 640), (0.5, None), (0.92, 1280)]]
+    runs = [{"status": "ok", "metrics": measured(v, s)} for v, s in [(0.95, 640), (0.5, None), (0.92, 1280)]]
     assert score(runs, 0.9) == {"val_best": 0.92, "samples_to_solve": 1280, "runs": 3, "failed": 0}
+    # the unsolved seed counts as infinitely many samples: with two of three unsolved the median is unsolved
+    assert score([runs[0], runs[1], runs[1]], 0.9)["samples_to_solve"] is None
     failed = score(runs[:1] + [{"status": "failed", "metrics": None}] * 2, 0.9)
     assert failed["val_best"] is None and failed["samples_to_solve"] is None and failed["failed"] == 2
 

@@ -70,7 +70,7 @@ def test_noisy_non_monotone_model_still_brackets_near_the_threshold() -> None:
     n_star, near, trials = 1000, 0, 200
 
     def solves(n: int) -> bool:
-        per_seed = [1.0 if n >= n_star * math.exp(rng.gauss(0, 0.3)) else 0.0 for _ in range(3)]
+        per_seed = [{"val_best": 1.0 if n >= n_star * math.exp(rng.gauss(0, 0.3)) else 0.0} for _ in range(3)]
         return median_passes(per_seed, 0.5)
 
     for _ in range(trials):
@@ -84,8 +84,11 @@ def test_noisy_non_monotone_model_still_brackets_near_the_threshold() -> None:
 
 
 def test_median_passes() -> None:
-    assert median_passes([0.95, 0.2, 0.91], 0.9) and not median_passes([0.95, 0.2, None], 0.9)
-    assert not median_passes([], 0.9) and median_passes([0.9, 0.9], 0.9)
+    def seeds(*best: float | None) -> list[dict]:  # {} is a failed run's metrics (measures.run_metrics)
+        return [{"val_history": [[100, 0.0], [200, b]]} if b is not None else {} for b in best]
+
+    assert median_passes(seeds(0.95, 0.2, 0.91), 0.9) and not median_passes(seeds(0.95, 0.2, None), 0.9)
+    assert not median_passes([], 0.9) and median_passes(seeds(0.9, 0.9), 0.9)
 
 
 def test_step_rule() -> None:

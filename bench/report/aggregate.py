@@ -3,7 +3,8 @@
 A **cell** is everything about a run except its seed: (task, task config, architecture, architecture
 config, preset, training config). Its records are its seeds; a seed that failed stays in the cell, so a
 configuration whose runs all failed is a "failed" cell rather than a missing one. Estimates are means
-with 95% intervals from `bench.results.stats.mean_ci`, always with the seed count.
+with 95% intervals over seeds (`bench.results.measures.over_seeds`), always with the seed count; figures
+derived from a seed's metrics are the `bench.results.measures` functions, never computed here.
 
 A **setting** is what makes cells of one task comparable in one table: the preset and the training
 budget (steps, batch size, ... without the learning rate, which may be chosen per architecture, and
@@ -18,14 +19,13 @@ evidence of the reported runs.
 from __future__ import annotations
 
 import json
-import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from bench.results.measures import Figure, over_seeds
 from bench.results.schema import canonical_json
-from bench.results.stats import Estimate, mean_ci
+from bench.results.stats import Estimate
 
 # Training fields that never tell two cells apart: the seed is the cell's sample axis.
 SEED_FIELDS = ("seed",)
@@ -116,23 +116,25 @@ class Cell:
         return sorted(r["created"] for r in self.records if r.get("created"))
 
     def values(self, name: str) -> list[float | None]:
-        """One metric per successful seed (None where the record has none)."""
+        """One raw measurement per successful seed (a speed, a size; None where the record has none).
+        Derived figures go through `figure_values`."""
         return [m.get(name) for m in self.metrics]
 
     def estimate(self, name: str) -> Estimate | None:
-        """Mean and 95% interval over the seeds that have `name`; None when none has it."""
-        present = [v for v in self.values(name) if v is not None]
-        return mean_ci(present) if present else None
+        """Mean and 95% interval of a raw measurement over the seeds that have it; None when none has it."""
+        return over_seeds(self.values(name))
+
+    def figure_values(self, figure: Figure) -> list[float | None]:
+        """One figure (a `bench.results.measures` function of a seed's metrics) per successful seed."""
+        return [figure(m) for m in self.metrics]
+
+    def figure_estimate(self, figure: Figure) -> Estimate | None:
+        """Mean and 95% interval of a figure over the seeds that have it (`measures.over_seeds`)."""
+        return over_seeds(self.figure_values(figure))
 
     def first(self, name: str) -> Any:
         """A per-configuration constant (parameters, state size): the first seed's value."""
         return next((m.get(name) for m in self.metrics if m.get(name) is not None), None)
-
-    def solve_median(self, name: str) -> float | None:
-        """Median over seeds of a to-solve figure, an unsolved seed counting as infinitely many
-        (so the median is inf when half the seeds or more did not solve); None without seeds."""
-        values = [math.inf if v is None else float(v) for v in self.values(name)]
-        return statistics.median(values) if values else None
 
     def error(self) -> str | None:
         """The first failure's reason (what a failed cell shows)."""

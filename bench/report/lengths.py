@@ -3,7 +3,8 @@
 Records hold `metrics.by_length` ({"16": 0.93, "32": 0.91, "128": None, ...}: string keys, None where the
 model cannot take that length). Here they become, per (task, configuration), points sorted by length
 (numerically: "128" comes after "32") with a mean and 95% interval over seeds, or n/a; and the summary
-used in tables: per seed, the mean over every length beyond the training length, then the mean and
+used in tables: per seed, the mean over every length beyond the training length
+(`bench.results.measures.beyond_training_mean`, the definition every page uses), then the mean and
 interval of that over seeds. A model that cannot take some longer length gets an n/a summary rather than
 a mean over fewer (easier) lengths, so summaries in one column always average the same lengths.
 """
@@ -15,7 +16,8 @@ from typing import Any, Iterable
 from tabulate import tabulate
 
 from bench.report.tables import NA, group_records
-from bench.results.stats import DEFAULT_METHOD, Estimate, mean_ci, method_label
+from bench.results.measures import at_length, over_seeds, run_beyond_training_mean
+from bench.results.stats import DEFAULT_METHOD, Estimate, method_label
 
 
 @dataclass(frozen=True)
@@ -56,29 +58,16 @@ class LengthCurve:
         return [p.estimate.high if p.estimate else None for p in self.points]
 
 
-def seed_ood_mean(by_length: dict[str, float | None], train_length: int, lengths: Iterable[int]) -> float | None:
-    """One seed's mean over `lengths` beyond `train_length`; None if any of them is n/a (or there are none)."""
-    beyond = [by_length.get(str(n)) for n in lengths if n > train_length]
-    if not beyond or any(v is None for v in beyond):
-        return None
-    return sum(beyond) / len(beyond)  # type: ignore[arg-type]
-
-
-def _estimate(values: Iterable[float | None], method: str) -> Estimate | None:
-    present = [v for v in values if v is not None]
-    return mean_ci(present, method) if present else None
-
-
 def length_curves(records: Iterable[dict[str, Any]], method: str = DEFAULT_METHOD) -> list[LengthCurve]:
     """A curve per (task, configuration) over the successful records, in first-seen order."""
     curves = []
     for (task, label), group in group_records(r for r in records if r.get("status") == "ok").items():
         train_length = int(group[0]["task_config"]["length"])
         lengths = sorted({int(k) for r in group for k in r["metrics"]["by_length"]})
-        by_seed = [r["metrics"]["by_length"] for r in group]
-        points = tuple(LengthPoint(n, _estimate((b.get(str(n)) for b in by_seed), method), n == train_length)
+        by_seed = [r["metrics"] for r in group]
+        points = tuple(LengthPoint(n, over_seeds((at_length(m, n) for m in by_seed), method), n == train_length)
                        for n in lengths)
-        summary = _estimate((seed_ood_mean(b, train_length, lengths) for b in by_seed), method)
+        summary = over_seeds((run_beyond_training_mean(m, train_length) for m in by_seed), method)
         curves.append(LengthCurve(task, label, group[0]["metrics"]["metric"], train_length, points, summary, len(group)))
     return curves
 

@@ -3,8 +3,10 @@
 `publish(store, out)` reads every record (one per run key, the latest), leaves out learning-rate
 validation runs and, unless asked, stale records (`bench.results.freshness`), groups the rest into cells
 (`bench.report.aggregate`), and writes `out` atomically, with its plots in `plots/` next to it. Every figure on
-the page is a mean over the seeds of stored records with a 95% interval (`bench.results.stats`) and its seed
-count, so any cell can be recomputed from `archbench results` and the JSONL files.
+the page is one of `bench.results.measures` (the same definition the run table, the claims and learning-rate
+selection use): a mean over the seeds of stored records with a 95% interval and its seed count, or a median
+over seeds (samples and seconds to solve, an unsolved seed counting as infinitely many), so any cell can be
+recomputed from `archbench results` and the JSONL files.
 
 Which cells a task shows: the online runs (fresh samples every step) of the task's primary setting
 (`aggregate.primary_setting`); runs with a fixed training-set size feed the sample-complexity chart.
@@ -15,12 +17,12 @@ from __future__ import annotations
 import collections
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tabulate import tabulate, tabulate_formats
 
-from bench.report import aggregate
 from bench.contract.errors import ArchbenchError
+from bench.report import aggregate
 from bench.report.aggregate import Cell
 from bench.report.lengths import length_curves, length_table
 from bench.report.plots import (
@@ -33,6 +35,12 @@ from bench.report.plots import (
 from bench.report.provenance import provenance
 from bench.results.atomic import write_text
 from bench.results.freshness import freshness, usable
+from bench.results.measures import (
+    in_distribution,
+    median_time_to_solve_text,
+    median_to_solve,
+    solved_count,
+)
 from bench.results.stats import Estimate, differ, method_label
 from bench.results.store import RecordStore
 
@@ -112,7 +120,7 @@ def metric_text(cell: Cell | None, mark: str = "") -> str:
         return MISSING
     if cell.all_failed:
         return "failed"
-    estimate = cell.estimate("in_distribution")
+    estimate = cell.figure_estimate(in_distribution)
     if estimate is None:
         return NA
     core = estimate.interval_text(DIGITS)
@@ -125,7 +133,7 @@ def marks(cells: list[Cell]) -> dict[int, str]:
     """`best` for the highest in-distribution mean (every metric here is higher-is-better), `≈` for the
     cells whose per-seed values do not differ from the best's beyond noise (`bench.results.stats.differ`: a 95%
     Welch interval of the difference that contains 0; with under 2 seeds a side it cannot tell: no mark)."""
-    scored = [(c, c.estimate("in_distribution")) for c in cells if not c.all_failed]
+    scored = [(c, c.figure_estimate(in_distribution)) for c in cells if not c.all_failed]
     scored = [(c, e) for c, e in scored if e is not None]
     if not scored:
         return {}
@@ -134,7 +142,7 @@ def marks(cells: list[Cell]) -> dict[int, str]:
     for cell, _ in scored:
         if cell is best:
             continue
-        verdict = differ(best.values("in_distribution"), cell.values("in_distribution"))
+        verdict = differ(best.figure_values(in_distribution), cell.figure_values(in_distribution))
         if verdict.low is not None and not verdict.differs:
             out[id(cell)] = NEAR
     return out
@@ -144,23 +152,10 @@ def estimate_text(estimate: Estimate | None, digits: int = DIGITS) -> str:
     return NA if estimate is None else estimate.interval_text(digits)
 
 
-def solve_text(cell: Cell, name: str, bound: str, unit: Callable[[float], str]) -> str:
-    """Median over seeds of a to-solve figure; `> budget` when the median seed never solved."""
-    median = cell.solve_median(name)
-    if median is None:
-        return NA
-    if median == float("inf"):
-        budget = max((v for v in cell.values(bound) if v is not None), default=None)
-        return f"> {unit(budget)}" if budget is not None else "not solved"
-    return unit(median)
-
-
-def _count(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:,.1f}"
+def solved_text(cell: Cell) -> str:
+    """`2/3`: seeds that reached solved_at over successful seeds (`measures.solved_count`)."""
+    done, total = solved_count(cell.metrics)
+    return f"{done}/{total}"
 
 
 def _int_or_na(value: Any) -> str:
@@ -213,13 +208,12 @@ def task_table(info: TaskInfo, cells: list[Cell], names: dict[int, str], complex
             rows.append([name, NA, NA, seeds_text(cell), "failed"] + [NA] * 7)
             continue
         curve = length_curves([{**r, "label": name} for r in cell.ok])[0]
-        solved = sum(1 for m in cell.metrics if m.get("solved"))
         rows.append([
             name, _int_or_na(cell.first("num_parameters")), _int_or_na(cell.first("state_size")), seeds_text(cell),
-            metric_text(cell, cell_marks.get(id(cell), "")), estimate_text(curve.summary), f"{solved}/{len(cell.ok)}",
+            metric_text(cell, cell_marks.get(id(cell), "")), estimate_text(curve.summary), solved_text(cell),
             complexity.get(cell.key, MISSING),
-            solve_text(cell, "samples_to_solve", "samples_seen", _count),
-            solve_text(cell, "time_to_solve_s", "fit_seconds", _seconds),
+            median_to_solve(cell.metrics),
+            median_time_to_solve_text(cell.metrics),
             estimate_text(cell.estimate("train_samples_per_s"), 0),
             estimate_text(cell.estimate("inference_samples_per_s"), 0),
         ])
@@ -268,7 +262,7 @@ def sample_series(cells: list[Cell]) -> list[Series]:
     series = []
     for label, points in by_label.items():
         xs = sorted(points)
-        estimates = [points[n].estimate("in_distribution") for n in xs]
+        estimates = [points[n].figure_estimate(in_distribution) for n in xs]
         series.append(Series(label, points[xs[0]].key.arch, xs, [e.mean if e else None for e in estimates],
                              [e.low if e else None for e in estimates], [e.high if e else None for e in estimates]))
     return series

@@ -3,20 +3,36 @@
 The run table, the leaderboard, the claims, learning-rate selection, the sample-complexity search and the
 benchmark suite all call these functions; none of them computes a figure of its own. Why: the same
 figure computed in several places drifts (the median samples to solve once counted unsolved seeds as
-infinite in three places and skipped them in a fourth), and then two pages disagree about one set of
-records. Records store raw measurements only (the metric at every length, the step at which validation
-first reached `solved_at`, samples seen); everything derived is computed here, at read time.
+infinite in three places and skipped them in a fourth; the mean beyond the training length once skipped
+lengths a model cannot take in one place and was n/a in another), and then two pages disagree about one
+set of records. Records store raw measurements only (the metric at every length, whether and when
+validation first reached `solved_at`, samples seen, the validation history); everything derived is
+computed here, at read time. A field an old record still carries with a derived figure in it (`ood_mean`)
+is never read.
 
-`metrics` below is one run's `metrics` dict (a successful run's; failed runs have none).
+`metrics` below is one run's `metrics` dict. A failed run has none: `run_metrics` gives it `{}`, which has
+no figure (not solved, infinitely many samples to solve, no validation metric), for the places that count
+a failed seed as the worst outcome (learning-rate selection, the sample-complexity search). Pages leave
+failed seeds out of their figures and count them apart.
 """
 from __future__ import annotations
 
 import math
 import statistics
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+
+from bench.results.stats import DEFAULT_METHOD, Estimate, mean_ci
 
 Metrics = Mapping[str, Any]
+Figure = Callable[[Metrics], Optional[float]]  # one seed's figure from its metrics (None: n/a)
 
+
+def run_metrics(record: Mapping[str, Any]) -> Metrics:
+    """A record's metrics; `{}` for a failed run (no figure: unsolved, no validation metric)."""
+    return (record.get("metrics") or {}) if record.get("status") == "ok" else {}
+
+
+# --- per seed: the metric -----------------------------------------------------------------------------
 
 def in_distribution(metrics: Metrics) -> float | None:
     """The test metric at the training length."""
@@ -49,20 +65,29 @@ def run_beyond_training_mean(metrics: Metrics, train_length: int) -> float | Non
     return beyond_training_mean(metrics.get("by_length") or {}, train_length)
 
 
+def first_beyond_training(metrics: Metrics, train_length: int) -> float | None:
+    """The test metric at the shortest evaluated length beyond `train_length` (whatever the profile's
+    lengths are); None when there is no such length or the model cannot take it."""
+    beyond = sorted(int(key) for key in (metrics.get("by_length") or {}) if int(key) > train_length)
+    return at_length(metrics, beyond[0]) if beyond else None
+
+
+def best_validation(metrics: Metrics) -> float | None:
+    """The best validation metric seen during training (what learning-rate selection and the
+    sample-complexity search score, and what early stopping compares with `solved_at`)."""
+    history: Iterable[Sequence[float]] = metrics.get("val_history") or ()
+    values = [float(v) for _, v in history]
+    if values:
+        return max(values)
+    value = metrics.get("val_best")
+    return None if value is None else float(value)
+
+
+# --- per seed: solving --------------------------------------------------------------------------------
+
 def solved(metrics: Metrics) -> bool:
     """Validation reached the task's `solved_at` within the budget (the harness's `solved`)."""
     return bool(metrics.get("solved"))
-
-
-def solved_count(runs: Sequence[Metrics]) -> tuple[int, int]:
-    """(seeds solved, seeds) over one configuration's successful runs."""
-    return sum(solved(m) for m in runs), len(runs)
-
-
-def solved_fraction(runs: Sequence[Metrics]) -> float | None:
-    """Fraction of seeds solved; None without runs."""
-    done, total = solved_count(runs)
-    return done / total if total else None
 
 
 def samples_to_solve(metrics: Metrics) -> float:
@@ -78,6 +103,32 @@ def samples_to_solve_lower_bound(metrics: Metrics) -> float:
     return float(metrics.get("samples_seen") or 0) if math.isinf(value) else value
 
 
+def time_to_solve(metrics: Metrics) -> float:
+    """Training seconds until validation first reached `solved_at`; infinite for an unsolved run."""
+    value = metrics.get("time_to_solve_s")
+    return math.inf if value is None or not solved(metrics) else float(value)
+
+
+# --- over seeds ---------------------------------------------------------------------------------------
+
+def over_seeds(values: Iterable[float | None], method: str = DEFAULT_METHOD) -> Estimate | None:
+    """Mean and 95% interval over the seeds that have the figure; None (n/a) when none has it. Every
+    mean-over-seeds on every page is this one."""
+    present = [float(v) for v in values if v is not None]
+    return mean_ci(present, method) if present else None
+
+
+def solved_count(runs: Sequence[Metrics]) -> tuple[int, int]:
+    """(seeds solved, seeds) over one configuration's runs."""
+    return sum(solved(m) for m in runs), len(runs)
+
+
+def solved_fraction(runs: Sequence[Metrics]) -> float | None:
+    """Fraction of seeds solved; None without runs."""
+    done, total = solved_count(runs)
+    return done / total if total else None
+
+
 def median_samples_to_solve(runs: Sequence[Metrics]) -> float:
     """Median over seeds of samples to solve, an unsolved seed counting as infinitely many (so the median
     is infinite when half or more of the seeds did not solve); infinite without runs."""
@@ -86,19 +137,36 @@ def median_samples_to_solve(runs: Sequence[Metrics]) -> float:
     return float(statistics.median(sorted(samples_to_solve(m) for m in runs)))
 
 
+def median_time_to_solve(runs: Sequence[Metrics]) -> float:
+    """Median over seeds of seconds to solve, an unsolved seed counting as infinitely many (as
+    `median_samples_to_solve`); infinite without runs."""
+    if not runs:
+        return math.inf
+    return float(statistics.median(sorted(time_to_solve(m) for m in runs)))
+
+
+def median_best_validation(runs: Sequence[Metrics]) -> float:
+    """Median over seeds of `best_validation`, a seed without one (a failed run) counting as -inf (so a
+    configuration whose seeds fail cannot pass on one lucky seed); -inf without runs."""
+    if not runs:
+        return -math.inf
+    return float(statistics.median(sorted(-math.inf if (v := best_validation(m)) is None else v for m in runs)))
+
+
+# --- as table text ------------------------------------------------------------------------------------
+
+def _median_text(median: float, budgets: Iterable[Any], digits: int) -> str:
+    """A to-solve median as text; `> B` (B the largest budget any seed had) when it is infinite."""
+    if math.isinf(median):
+        return f"> {max((float(b) for b in budgets if b is not None), default=0.0):,.{digits}f}"
+    return f"{median:,.{digits}f}"
+
+
 def median_to_solve(runs: Sequence[Metrics]) -> str:
     """`median_samples_to_solve` as table text: `12,800`, or `> N` (N the most samples any seed saw)."""
-    median = median_samples_to_solve(runs)
-    if math.isinf(median):
-        return f"> {max((int(m.get('samples_seen') or 0) for m in runs), default=0):,}"
-    return f"{median:,.0f}"
+    return _median_text(median_samples_to_solve(runs), (m.get("samples_seen") for m in runs), 0)
 
 
-def best_validation(metrics: Metrics) -> float | None:
-    """The best validation metric seen during training (learning-rate selection's score)."""
-    history: Iterable[Sequence[float]] = metrics.get("val_history") or ()
-    values = [float(v) for _, v in history]
-    if values:
-        return max(values)
-    value = metrics.get("val_best")
-    return None if value is None else float(value)
+def median_time_to_solve_text(runs: Sequence[Metrics]) -> str:
+    """`median_time_to_solve` as table text: `12.5`, or `> S` (S the longest training time of any seed)."""
+    return _median_text(median_time_to_solve(runs), (m.get("fit_seconds") for m in runs), 1)

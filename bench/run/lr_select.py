@@ -9,16 +9,23 @@ ordinary runs in the record store, so a repeated selection is read back, not ret
 
 Rule (`choose`): per value, the median over validation seeds of the best validation metric, capped at the
 task's `solved_at`, is the score; among equal scores (typically: every value solves) the value whose
-median samples-to-solve is smallest wins; remaining ties go to the smaller learning rate.
+median samples-to-solve is smallest wins; remaining ties go to the smaller learning rate. Both medians are
+`bench.results.measures`' (an unsolved seed needs infinitely many samples, as on every page); a failed
+validation run counts as a seed with no figure at all (worst metric, never solved), so a value cannot win
+on the seeds it did not crash on.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
 from typing import Any, Callable, Sequence
 
 from bench.contract.errors import ArchbenchError
+from bench.results.measures import (
+    median_best_validation,
+    median_samples_to_solve,
+    run_metrics,
+)
 from bench.results.schema import canonical_json
 from bench.results.store import RecordStore
 from bench.run.execute import execute_with_progress
@@ -48,19 +55,16 @@ def parse_lr(text: str | None) -> float | str | None:
 def score(records: Sequence[dict[str, Any]], solved_at: float) -> dict[str, Any]:
     """One grid value's validation runs -> `{val_best, samples_to_solve, runs}` (medians over seeds).
 
-    A failed run counts as the worst value (best metric -inf, never solved); `samples_to_solve` is None
-    when the median seed did not solve.
+    A failed run counts as the worst value (no best metric, never solved: `measures.run_metrics`);
+    `samples_to_solve` is None when the median seed did not solve.
     """
-    ok = [r["metrics"] for r in records if r.get("status") == "ok" and r.get("metrics")]
-    best = [m["val_best"] if m.get("val_best") is not None else -math.inf for m in ok]
-    best += [-math.inf] * (len(records) - len(ok))
-    to_solve = [m["samples_to_solve"] if m.get("samples_to_solve") is not None else math.inf for m in ok]
-    to_solve += [math.inf] * (len(records) - len(ok))
-    val_best = statistics.median(best) if best else -math.inf
-    samples = statistics.median(to_solve) if to_solve else math.inf
+    metrics = [run_metrics(r) for r in records]
+    ok = sum(1 for m in metrics if m)
+    val_best = median_best_validation(metrics)
+    samples = median_samples_to_solve(metrics)
     return {"val_best": None if math.isinf(val_best) else val_best,
             "samples_to_solve": None if math.isinf(samples) else samples,
-            "runs": len(ok), "failed": len(records) - len(ok)}
+            "runs": ok, "failed": len(records) - ok}
 
 
 def choose(scores: dict[float, dict[str, Any]], solved_at: float) -> float:

@@ -7,7 +7,8 @@ until first/last <= `ratio` (default 1.25, two bisections after a doubling) or t
 The reported estimate is the first passing n with that bracket; "> n_max" when no n passed, "<= n_min"
 when the first did — never an interpolated or extrapolated number.
 
-For real runs (`measure`), n passes when the median over seeds of the best validation metric (held-out
+For real runs (`measure`), n passes when the median over seeds of the best validation metric
+(`bench.results.measures.median_best_validation`, a failed seed counting as the worst; held-out
 data, the same measurement early stopping uses) reaches the task's `solved_at`. Each run trains on a
 fixed set of n samples (`TrainConfig.n_train`), stops early at `solved_at` and gets the step budget
 `StepRule.steps(n, batch)` = clamp(ceil(epochs · n / min(batch, n)), min_steps, max_steps), by default
@@ -16,20 +17,28 @@ run, so failing means too few samples, not too few steps), max_steps = 4 × that
 through the normal runner and record store (stored runs are skipped, so searches resume and the
 leaderboard sees the runs); the search itself is stored as one JSON line in
 `<results>/sample_complexity/<task>.jsonl` (`load_results` reads them back). The online figure, fresh
-samples seen until solved (median over seeds), comes from the profile's ordinary online runs.
+samples seen until solved (`measures.median_samples_to_solve`, an unsolved seed counting as infinitely
+many), comes from the profile's ordinary online runs.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bench.contract.errors import ArchbenchError, require
-from bench.results.measures import median_to_solve
+from bench.results.measures import (
+    Metrics,
+    best_validation,
+    median_best_validation,
+    median_samples_to_solve,
+    median_to_solve,
+    run_metrics,
+    solved,
+)
 from bench.results.schema import canonical_json, run_key
 from bench.results.store import RecordStore
 from bench.run.plan import PlannedRun
@@ -113,10 +122,10 @@ def search(solves: Callable[[int], bool], n_min: int, n_max: int, ratio: float =
     return SearchResult(n_min, n_max, ratio, tuple(evaluated), low, high)
 
 
-def median_passes(values: Sequence[float | None], threshold: float) -> bool:
-    """Median over seeds reaches `threshold`; a missing value (failed run, no validation) counts as -inf."""
-    present = [v if v is not None else -math.inf for v in values]
-    return bool(present) and statistics.median(present) >= threshold
+def median_passes(runs: Sequence[Metrics], threshold: float) -> bool:
+    """The median over seeds of the best validation metric reaches `threshold`
+    (`measures.median_best_validation`: a seed without one, a failed run, counts as -inf; without seeds, no)."""
+    return median_best_validation(runs) >= threshold
 
 
 @dataclass(frozen=True)
@@ -164,10 +173,11 @@ def measure(runs: Sequence[PlannedRun], execute: ExecuteFn, n_min: int, n_max: i
         ok = [r for r in records if r.get("status") == "ok"]
         if not ok:
             raise SearchFailed(records[0].get("error") or "failed")
-        best = [r["metrics"]["val_best"] if r.get("status") == "ok" else None for r in records]
-        passed = median_passes(best, solved_at)
-        evaluations.append({"n": n, "steps": records[0]["train_config"]["steps"], "passed": passed, "val_best": best,
-                            "solved": [bool(r.get("metrics") and r["metrics"]["solved"]) for r in records],
+        metrics = [run_metrics(r) for r in records]
+        passed = median_passes(metrics, solved_at)
+        evaluations.append({"n": n, "steps": records[0]["train_config"]["steps"], "passed": passed,
+                            "val_best": [best_validation(m) for m in metrics],
+                            "solved": [solved(m) for m in metrics],
                             "keys": [r["key"] for r in records]})
         return passed
 
@@ -186,8 +196,7 @@ def online_figure(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Fresh samples seen until solved, per seed and as a median (an unsolved seed counts as infinitely many)."""
     metrics = [r["metrics"] for r in records if r.get("status") == "ok"]
     per_seed = [m["samples_to_solve"] for m in metrics]
-    ranked = sorted(math.inf if v is None else v for v in per_seed)
-    median = statistics.median(ranked) if ranked else math.inf
+    median = median_samples_to_solve(metrics)
     return {"samples_to_solve": per_seed, "median": None if math.isinf(median) else median,
             "text": median_to_solve(metrics) if metrics else "failed", "keys": [r["key"] for r in records]}
 

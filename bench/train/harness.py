@@ -174,7 +174,11 @@ def run_one(
     seed: int,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
-    """Train one model on one task with one seed; return the measurements (the record's `metrics`)."""
+    """Train one model on one task with one seed; return the measurements (the record's `metrics`).
+
+    Raw measurements only: figures derived from them (the mean beyond the training length, medians over
+    seeds, ...) are computed when records are read, by `bench.results.measures`, so that one definition
+    serves every page."""
     started = time.perf_counter()
     L.seed_everything(seed, verbose=False)
     spec = task.spec()
@@ -224,13 +228,11 @@ def run_one(
         if length == task.length:
             inference_rate = config.test_samples / (time.perf_counter() - t0)
 
-    ood = [v for k, v in by_length.items() if int(k) > task.length and v is not None]
     steps = trainer.global_step
     return {
         "metric": task.metric,
         "in_distribution": by_length[str(task.length)],
         "by_length": by_length,
-        "ood_mean": sum(ood) / len(ood) if ood else None,
         "val_best": max((v for _, v in monitor.val_history), default=None),
         "val_history": monitor.val_history,
         "solved": monitor.solved_step is not None,

@@ -42,6 +42,7 @@ def results_rows(records: list[dict[str, Any]], include_stale: bool = False) -> 
     """One row per (configuration, freshness) -- per configuration with `include_stale`."""
     from bench.report.aggregate import distinguish, group_cells, validation_keys
     from bench.results.freshness import freshness
+    from bench.results.measures import in_distribution
 
     status = {r["key"]: freshness(r) for r in records}
     partitions: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
@@ -59,7 +60,7 @@ def results_rows(records: list[dict[str, Any]], include_stale: bool = False) -> 
             stale_text = f"{len(stale)}/{len(fresh)} stale" if stale else "no"
         else:
             stale_text = fresh[0].describe()
-        estimate = cell.estimate("in_distribution")
+        estimate = cell.figure_estimate(in_distribution)
         role = " (lr validation)" if any(r["key"] in validation for r in cell.records) else ""
         state = f"{len(cell.ok)} ok" + (f", {len(cell.failed)} failed" if cell.failed else "") + role
         rows.append([

@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from bench.contract.registry import list_architectures, list_tasks
+    from bench.results.measures import run_metrics, solved
     from bench.run.execute import execute
     from bench.run.executors import make_executor
     from bench.run.plan import plan
@@ -79,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
         def on_done(run: Any, record: dict[str, Any], skipped: bool) -> None:
             progress.finish_run(run, record, skipped)
             tally[(run.task_name, "stored" if skipped else record["status"])] += 1
-            tally[(run.task_name, "solved")] += bool(record["status"] == "ok" and record["metrics"]["solved"])
+            tally[(run.task_name, "solved")] += solved(run_metrics(record))
 
         records = execute(runs, store, force=args.force, command=invoked_command(), progress_for=progress.start_run,
                           on_done=on_done, executor=executor)
