@@ -1,15 +1,12 @@
-"""Built-in architectures. Importing this package registers every family listed here.
+"""Built-in architectures. Importing this package imports every module in it; each family registers itself.
 
-transformer (the size reference), fcn, lstm / gru / rnn / lru (recurrent), s4d / mamba (state-space),
-linear_attention, hybrid (Mamba + attention), attention1 (one softmax attention layer, theory form).
-`scan` holds the linear-recurrence scans they share.
+Nothing is listed by hand: a new family is a new module here with a `@register_architecture` builder
+(most are a mixer on `architectures.backbone`; see its docstring for the mixer protocol). Modules that
+register nothing (`backbone`, `attention`, `positions`, `scan`, `base`) are imported too, harmlessly.
 """
-from architectures import (  # noqa: F401  (register on import)
-    fcn,
-    hybrid,
-    linear_attention,
-    recurrent,
-    ssm,
-    theory_attention,
-    transformer,
-)
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")

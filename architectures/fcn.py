@@ -10,6 +10,12 @@ position `q` exists only when `p <= q`, so the output at position t is a functio
 
 Only the allowed weights are parameters (stored packed, scattered into the dense matrix in forward), so
 `num_parameters` counts what the model can actually learn.
+
+Why it is not on the shared backbone (`architectures.backbone`): a backbone layer maps `(B, T, d_model)`
+to itself position by position, with a residual stream per position; this network has no per-position
+stream at all. Its hidden layers are units of the whole flattened sequence (a unit belongs to a
+position only through its mask), the widths change from layer to layer, and it takes one fixed length.
+Forcing it into blocks would make it a different (and no longer "fully connected") model.
 """
 from __future__ import annotations
 

@@ -1,46 +1,26 @@
-"""Hybrid: Mamba blocks with a causal self-attention block every `attention_every` layers (Jamba-style).
+"""Hybrid: Mamba mixers with a causal softmax attention mixer every `attention_every` layers (Jamba-style).
 
-The blocks are the ones of `architectures.transformer` (`TransformerBlock`) and `architectures.ssm`
-(`ResidualBlock(MambaMixer)`), imported, not copied.
+One backbone, two mixer kinds chosen per layer index: the mixers of `architectures.mamba` and
+`architectures.attention`, imported, not copied.
 """
 from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from torch import nn
 
-from architectures.base import check_sizes, input_adapter, output_head
-from architectures.ssm import MambaMixer, ResidualBlock, ScanMode, check_mamba_sizes
-from architectures.transformer import TransformerBlock, check_attention_sizes
+from architectures.attention import CausalSelfAttention, check_attention_sizes
+from architectures.backbone import MLP, Backbone
+from architectures.base import check_sizes
+from architectures.mamba import RMSNORM, MambaMixer, ScanMode, check_mamba_sizes
 from bench.contract.errors import require
 from bench.contract.registry import register_architecture
 from bench.contract.spec import TaskSpec
 
 
-class Hybrid(nn.Module):
-    """Input adapter, interleaved Mamba / attention blocks, final LayerNorm, head."""
-
-    state_size = None  # the attention layers' KV cache grows with the sequence
-
-    def __init__(self, spec: TaskSpec, d_model: int, layers: int, attention_every: int, heads: int, mlp: bool,
-                 mlp_ratio: float, pos: str, mamba: dict) -> None:
-        super().__init__()
-        self.embed = input_adapter(spec, d_model)
-        self.kinds = ["attention" if (i + 1) % attention_every == 0 else "mamba" for i in range(layers)]
-        self.blocks = nn.ModuleList(
-            TransformerBlock(d_model, heads, mlp, mlp_ratio, 0.0, pos) if kind == "attention"
-            else ResidualBlock(d_model, MambaMixer(d_model, **mamba))
-            for kind in self.kinds
-        )
-        self.norm = nn.LayerNorm(d_model)
-        self.head = output_head(spec, d_model)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.embed(x)
-        for block in self.blocks:
-            h = block(h)
-        return self.head(self.norm(h))
+def is_attention_layer(layer: int, attention_every: int) -> bool:
+    """Layer i (from 0) is attention when (i+1) % attention_every == 0: the last of every group."""
+    return (layer + 1) % attention_every == 0
 
 
 @register_architecture(
@@ -71,9 +51,10 @@ def build_hybrid(
 ) -> nn.Module:
     """Mamba blocks interleaved with causal attention: layer i is attention when (i+1) % attention_every == 0.
 
-    With `layers=4, attention_every=2`: mamba, attention, mamba, attention. The attention layers are the
-    transformer's pre-LN blocks (with MLP unless `mlp=False`; `pos` as in `transformer`, rope/alibi or
-    none, since the Mamba layers already carry order); the others are Mamba's RMSNorm residual blocks.
+    With `layers=4, attention_every=2`: mamba, attention, mamba, attention. Every layer is a pre-norm
+    residual block of the shared backbone with RMSNorm (as in mamba-ssm's hybrid models); the attention
+    layers add the transformer's MLP sub-block (unless `mlp=False`) and take `pos` as in `transformer`
+    (rope/alibi or none, since the Mamba layers already carry order); the Mamba layers have no MLP.
     There must be at least one attention layer (`attention_every <= layers`); the tiny preset therefore
     has 2 layers, not 1.
     """
@@ -83,5 +64,13 @@ def build_hybrid(
     check_attention_sizes("hybrid", d_model, heads, mlp_ratio, 0.0)
     require(pos in ("none", "rope", "alibi"), f"architecture 'hybrid': pos must be none, rope or alibi; got {pos!r}")
     check_mamba_sizes("hybrid", d_model, d_state, d_conv, expand, dt_rank, 1e-3, 1e-1, scan)
-    mamba = {"d_state": d_state, "d_conv": d_conv, "expand": expand, "dt_rank": dt_rank, "scan": scan}
-    return Hybrid(spec, d_model, layers, attention_every, heads, mlp, mlp_ratio, pos, mamba)
+
+    def mixer(layer: int) -> nn.Module:
+        if is_attention_layer(layer, attention_every):
+            return CausalSelfAttention(d_model, heads, 0.0, pos)
+        return MambaMixer(d_model, d_state=d_state, d_conv=d_conv, expand=expand, dt_rank=dt_rank, scan=scan)
+
+    def mlp_block(layer: int) -> nn.Module | None:
+        return MLP(d_model, mlp_ratio) if mlp and is_attention_layer(layer, attention_every) else None
+
+    return Backbone(spec, d_model, layers, mixer, mlp=mlp_block, norm=RMSNORM)

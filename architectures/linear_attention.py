@@ -2,9 +2,9 @@
 
 Softmax attention's `exp(q.k)` is replaced by `phi(q).phi(k)` with `phi(x) = elu(x) + 1`, so causal
 attention becomes a running sum: `S_t = sum_{s<=t} phi(k_s) v_s^T`, `z_t = sum_{s<=t} phi(k_s)`,
-`out_t = phi(q_t)^T S_t / (phi(q_t)^T z_t)`. `forward` computes every `S_t` at once with cumulative sums
-(the parallel training form); `recurrent_forward` carries `(S, z)` step by step (the RNN form, constant
-memory per step) and gives the same outputs.
+`out_t = phi(q_t)^T S_t / (phi(q_t)^T z_t)`. The mixer's `forward` computes every `S_t` at once with
+cumulative sums (the parallel training form); its `step` carries `(S, z)` position by position (the RNN
+form, constant memory per step), and the backbone's `recurrent_forward` gives the same outputs.
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from architectures.base import check_sizes, input_adapter, output_head
-from architectures.transformer import MLP, AdditivePositions, check_attention_sizes
+from architectures.attention import check_attention_sizes
+from architectures.backbone import Backbone, mlp_every_layer
+from architectures.base import check_sizes
+from architectures.positions import AdditivePositions
 from bench.contract.errors import require
 from bench.contract.registry import register_architecture
 from bench.contract.spec import TaskSpec
@@ -28,13 +30,17 @@ def feature_map(x: torch.Tensor) -> torch.Tensor:
 
 
 class CausalLinearAttention(nn.Module):
-    """Multi-head linear attention; `forward` (cumulative sums) and `step` (recurrent) agree."""
+    """Multi-head linear attention mixer; `forward` (cumulative sums) and `step` (recurrent) agree."""
 
     def __init__(self, d_model: int, heads: int, eps: float = 1e-6) -> None:
         super().__init__()
         self.heads, self.head_dim, self.eps = heads, d_model // heads, eps
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
+
+    @property
+    def state_size(self) -> int:
+        return self.heads * (self.head_dim * self.head_dim + self.head_dim)
 
     def _qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         q, k, v = self.qkv(x).unflatten(-1, (3, self.heads, self.head_dim)).unbind(-3)  # (..., H, d_head)
@@ -48,78 +54,17 @@ class CausalLinearAttention(nn.Module):
         den = (q * z).sum(-1, keepdim=True)
         return self.proj((num / (den + self.eps)).flatten(-2))
 
-    def initial_state(self, batch: int, like: torch.Tensor) -> State:
-        return (like.new_zeros(batch, self.heads, self.head_dim, self.head_dim), like.new_zeros(batch, self.heads, self.head_dim))
-
-    def step(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+    def step(self, x_t: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
         """One position: `x_t` `(B, d_model)` -> output `(B, d_model)` and the updated `(S, z)`."""
         q, k, v = self._qkv(x_t)  # (B, H, d)
+        if state is None:
+            state = (x_t.new_zeros(x_t.shape[0], self.heads, self.head_dim, self.head_dim), x_t.new_zeros(x_t.shape[0], self.heads, self.head_dim))
         S, z = state
         S = S + k.unsqueeze(-1) * v.unsqueeze(-2)
         z = z + k
         num = (q.unsqueeze(-1) * S).sum(-2)
         den = (q * z).sum(-1, keepdim=True)
         return self.proj((num / (den + self.eps)).flatten(-2)), (S, z)
-
-
-class LinearAttentionBlock(nn.Module):
-    """Pre-LN block: `x + attn(LN(x))`, then `x + mlp(LN(x))`."""
-
-    def __init__(self, d_model: int, heads: int, mlp: bool, mlp_ratio: float, dropout: float) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(d_model)
-        self.attn = CausalLinearAttention(d_model, heads)
-        self.drop = nn.Dropout(dropout)
-        self.norm2 = nn.LayerNorm(d_model) if mlp else None
-        self.mlp = MLP(d_model, mlp_ratio, dropout) if mlp else None
-
-    def _mlp(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.mlp is None else x + self.mlp(self.norm2(x))  # type: ignore[misc]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._mlp(x + self.drop(self.attn(self.norm1(x))))
-
-    def step(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        out, state = self.attn.step(self.norm1(x_t), state)
-        return self._mlp(x_t + self.drop(out)), state
-
-
-class LinearTransformer(nn.Module):
-    def __init__(self, spec: TaskSpec, d_model: int, layers: int, heads: int, mlp: bool, mlp_ratio: float, dropout: float, pos: str) -> None:
-        super().__init__()
-        self.embed = input_adapter(spec, d_model)
-        self.positions = AdditivePositions(pos, d_model, spec.max_seq_len, spec.max_seq_len) if pos != "none" else None
-        self.blocks = nn.ModuleList(LinearAttentionBlock(d_model, heads, mlp, mlp_ratio, dropout) for _ in range(layers))
-        self.norm = nn.LayerNorm(d_model)
-        self.head = output_head(spec, d_model)
-        head_dim = d_model // heads
-        self.state_size = layers * heads * (head_dim * head_dim + head_dim)
-
-    def supports_length(self, seq_len: int) -> bool:
-        return self.positions is None or self.positions.supports_length(seq_len)
-
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.embed(x)
-        if self.positions is not None:
-            h = h + self.positions(h.shape[0], h.shape[1], h.device).to(h.dtype)
-        return h
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self._embed(x)
-        for block in self.blocks:
-            h = block(h)
-        return self.head(self.norm(h))
-
-    def recurrent_forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The same outputs as `forward`, one position at a time with a fixed-size state per layer."""
-        h = self._embed(x)
-        states = [block.attn.initial_state(h.shape[0], h) for block in self.blocks]
-        outputs = []
-        for h_t in h.unbind(1):
-            for i, block in enumerate(self.blocks):
-                h_t, states[i] = block.step(h_t, states[i])
-            outputs.append(h_t)
-        return self.head(self.norm(torch.stack(outputs, dim=1)))
 
 
 @register_architecture(
@@ -152,4 +97,10 @@ def build_linear_attention(
     check_sizes("linear_attention", layers=layers)
     check_attention_sizes("linear_attention", d_model, heads, mlp_ratio, dropout)
     require(pos in ("none", "learned", "sinusoidal"), f"architecture 'linear_attention': pos must be none, learned or sinusoidal; got {pos!r}")
-    return LinearTransformer(spec, d_model, layers, heads, mlp, mlp_ratio, dropout, pos)
+    return Backbone(
+        spec, d_model, layers,
+        lambda _layer: CausalLinearAttention(d_model, heads),
+        mlp=mlp_every_layer(d_model, mlp_ratio, mlp),
+        pos=AdditivePositions(pos, d_model, spec.max_seq_len, spec.max_seq_len) if pos != "none" else None,
+        dropout=dropout,
+    )

@@ -7,6 +7,12 @@ phi(X)^T) phi(X) V)` with a token-wise input map `phi` and output map `psi`; Wan
 softmax attention layer with a merged key-query matrix `W_KQ` on sparse token selection. `attention1`
 is that model, made causal so it satisfies the archbench contract; the multi-layer `transformer` is the
 practical counterpart.
+
+Why it is not on the shared backbone (`architectures.backbone`): the backbone wraps every mixer in a
+pre-norm residual block and adds a final norm, and the analysed model has exactly none of those (its
+output is the read-out of the attention output alone; see the tests). Its attention also differs from
+the backbone's attention mixer (no biases, an optional merged `W_KQ`). On the backbone it would stop
+being the model the theorems are about.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 
 Why an estimate and not a run: `paper` is cluster-sized (the README's figure came from this script). Per
 task and listed architecture it builds the profile's model, times one training step on one thread after
-a warm-up step, at `--batch` samples (scaled linearly to the profile's batch size, so that the longest
+a warm-up step (every registered architecture unless `--archs` names a sample), at `--batch` samples (scaled linearly to the profile's batch size, so that the longest
 tasks fit in memory), then multiplies the mean over the listed architectures by the profile's steps,
 seeds and the number of registered architectures. No early stopping and no evaluation are counted, so
 it is an upper bound on training and a lower bound on nothing else.
@@ -40,14 +40,16 @@ def step_seconds(task: str, arch: str, profile_name: str, batch: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="paper")
-    parser.add_argument("--archs", default="transformer,lstm,mamba,fcn", help="architectures timed (their mean stands for all)")
+    parser.add_argument("--archs", default=None,
+                        help="comma-separated architectures timed (their mean stands for all); default: every registered one")
     parser.add_argument("--batch", type=int, default=8, help="samples per timed step (default 8)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     profile = get_profile(args.profile)
     families, total = len(list_architectures()), 0.0
     for task in list_tasks():
-        times = {arch: step_seconds(task, arch, args.profile, args.batch) for arch in args.archs.split(",")}
+        archs = args.archs.split(",") if args.archs else list_architectures()
+        times = {arch: step_seconds(task, arch, args.profile, args.batch) for arch in archs}
         steps = profile.train_overrides(task)["steps"]
         hours = sum(times.values()) / len(times) * steps * len(profile.seeds) * families / 3600
         total += hours

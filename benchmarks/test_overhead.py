@@ -32,6 +32,8 @@ from bench.run.profiles import Profile, get_profile
 from bench.train.harness import run_one
 from bench.train.speed import HandLoopResult, default_device, environment, hand_loop
 
+# A sample, not the registry: the overhead is the harness's, nearly independent of the model, so one
+# family per kind of model (softmax attention, torch's fused RNN, a backbone recurrence) is enough.
 PAIRS = [(task, arch) for task in ("sparse_token_selection", "mqar") for arch in ("transformer", "lstm", "mamba")]
 SIZES_FROM = "quick"
 # --archbench-profile -> (steps per round, rounds). `quick` measures whole quick-length runs (500 steps),

@@ -14,7 +14,9 @@ import pytest
 import torch
 from torch import nn
 
-from architectures.ssm import MambaMixer, ResidualBlock, S4DLayer
+from architectures.backbone import Block
+from architectures.mamba import RMSNORM, MambaMixer
+from architectures.s4d import S4DMixer
 
 LENGTH = 256
 SIZES = {"B1-d16": (1, 16), "B4-d64": (4, 64)}  # (batch, d_model)
@@ -22,11 +24,11 @@ S4D_STATE, MAMBA_STATE = 32, 16  # the families' default d_state
 
 
 def s4d_layer(mode: str, d_model: int) -> nn.Module:
-    return S4DLayer(d_model, S4D_STATE, init="lin", dt_min=1e-3, dt_max=1e-1, dropout=0.0, mode=mode)
+    return Block(d_model, S4DMixer(d_model, S4D_STATE, init="lin", dt_min=1e-3, dt_max=1e-1, dropout=0.0, mode=mode))
 
 
 def mamba_layer(mode: str, d_model: int) -> nn.Module:
-    return ResidualBlock(d_model, MambaMixer(d_model, d_state=MAMBA_STATE, scan=mode))
+    return Block(d_model, MambaMixer(d_model, d_state=MAMBA_STATE, scan=mode), norm=RMSNORM)
 
 
 LAYERS = {"s4d": (s4d_layer, ("parallel", "sequential", "fft")), "mamba": (mamba_layer, ("parallel", "sequential"))}

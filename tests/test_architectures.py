@@ -23,7 +23,9 @@ SPECS = {
     "vectors": TaskSpec(input_kind="vectors", output_kind="vector", seq_len=8, max_seq_len=16, input_dim=4, output_dim=2),
 }
 ARCHS = list_architectures()  # built-ins plus whatever plugin is configured: all are held to the contract
-FIXED_LENGTH = {"fcn"}  # built-ins that take only their build length
+# The built-ins: every registered family whose builder lives in the `architectures` package (no hand list).
+BUILTINS = {name for name in ARCHS if get_architecture(name).obj.__module__.startswith("architectures.")}
+FIXED_LENGTH = {"fcn"}  # the exception: built-ins that take only their build length
 
 
 def tiny_hparams(name: str) -> dict[str, Any]:
@@ -134,19 +136,17 @@ def test_zero_width_is_rejected_naming_the_parameter(name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # built-in families
 
-BUILTINS = {"transformer", "fcn", "lstm", "gru", "rnn", "lru", "s4d", "mamba", "linear_attention", "hybrid", "attention1"}
-
 
 def test_builtins_are_registered_with_presets() -> None:
-    assert BUILTINS <= set(ARCHS)
-    for name in BUILTINS & set(ARCHS):
+    assert {"transformer"} | FIXED_LENGTH <= BUILTINS  # discovery found the reference and the named exceptions
+    for name in BUILTINS:
         entry = get_architecture(name)
         assert {"tiny", "small", "base"} <= set(entry.presets)
         assert entry.width_param in entry.parameters()
     assert get_architecture("transformer").presets["tiny"] == {"d_model": 32, "layers": 1, "heads": 2}
 
 
-@pytest.mark.parametrize("name", sorted(BUILTINS & set(ARCHS)))
+@pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_builtins_build_on_the_meta_device(name: str) -> None:
     """bench.run.presets counts parameters on `meta`: construction must not need real numbers."""
     spec = SPECS["vectors"]
@@ -157,7 +157,7 @@ def test_builtins_build_on_the_meta_device(name: str) -> None:
     assert num_parameters(model) == num_parameters(entry.obj(spec, **entry.presets["small"]))
 
 
-@pytest.mark.parametrize("name", sorted(BUILTINS & set(ARCHS)))
+@pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_no_hard_coded_devices(name: str, spec: TaskSpec) -> None:
     """Forward and backward on the `meta` device: any tensor made on a fixed device would clash (the
     stand-in for a GPU check on machines without one)."""
@@ -201,7 +201,7 @@ def test_transformer_odd_head_dim_with_rope_and_non_power_of_two_alibi_heads() -
 def test_hard_alibi_heads_see_everything_or_a_window_of_recent_tokens() -> None:
     """Hard-ALiBi (Jelassi et al. 2024): half the heads are global, head k of the rest sees the last 2**(k+1)
     tokens; checked on the bias itself, by brute force over (i, j)."""
-    from architectures.transformer import attention_bias, hard_alibi_windows
+    from architectures.positions import attention_bias, hard_alibi_windows
 
     windows = hard_alibi_windows(5)
     assert windows.tolist() == [math.inf, math.inf, math.inf, 2.0, 4.0]
@@ -214,18 +214,20 @@ def test_hard_alibi_heads_see_everything_or_a_window_of_recent_tokens() -> None:
 
 
 def test_randomized_positions_are_random_in_training_and_ordered_in_eval() -> None:
-    from architectures.transformer import AdditivePositions, sinusoidal_encoding
+    from architectures.positions import AdditivePositions, sinusoidal_encoding
 
     enc = AdditivePositions("randomized", 8, max_seq_len=16, max_pos=64)
     torch.manual_seed(0)
-    first, second = enc(2, 10, torch.device("cpu")), enc(2, 10, torch.device("cpu"))
+    first, second = enc.codes(2, 10, torch.device("cpu")), enc.codes(2, 10, torch.device("cpu"))
     assert first.shape == (2, 10, 8) and not torch.equal(first, second)
     # recover the sampled positions from the first sinusoidal pair (frequency 1): strictly increasing, < max_pos
     table = sinusoidal_encoding(torch.arange(64), 8)
     matches = (first.unsqueeze(2) - table.view(1, 1, 64, 8)).abs().sum(-1).argmin(-1)
     assert (matches.diff(dim=1) > 0).all() and (matches < 64).all()
     enc.eval()
-    assert torch.allclose(enc(2, 10, torch.device("cpu")), table[:10].unsqueeze(0))
+    assert torch.allclose(enc.codes(2, 10, torch.device("cpu")), table[:10].unsqueeze(0))
+    h = torch.randn(2, 10, 8)
+    assert torch.allclose(enc(h), h + table[:10])  # the backbone's pos hook adds the codes
 
 
 def test_attention_only_transformer_has_no_mlp() -> None:
@@ -287,23 +289,23 @@ def test_lru_eigenvalue_ranges() -> None:
     spec = SPECS["vectors"]
     for eig, low in (("[0,1]", 0.0), ("[-1,1]", -1.0)):
         model = make("lru", spec, eigenvalues=eig)
-        layer = model.layers[0]
+        layer = model.blocks[0].mixer
         with torch.no_grad():
             layer.theta.copy_(torch.linspace(-30, 30, layer.theta.numel()))
             a = layer.decay()
         assert a.min() >= low and a.min() < low + 1e-6 and a.max() <= 1.0
-    init = make("lru", spec, eigenvalues="[-1,1]", r_min=0.6, r_max=0.8).layers[0].decay()
+    init = make("lru", spec, eigenvalues="[-1,1]", r_min=0.6, r_max=0.8).blocks[0].mixer.decay()
     assert ((init >= 0.6 - 1e-6) & (init <= 0.8 + 1e-6)).all()
 
 
 def test_s4d_initialisation() -> None:
     model = make("s4d", SPECS["vectors"], d_model=4, d_state=8)
-    kernel = model.layers[0].ssm
+    kernel = model.blocks[0].mixer.ssm
     dt = kernel.log_dt.exp()
     assert ((dt >= 1e-3) & (dt <= 1e-1)).all()
     assert torch.allclose(-kernel.log_A_real.exp(), torch.full((4, 4), -0.5))
     assert torch.allclose(kernel.A_imag[0], torch.pi * torch.arange(4.0))
-    real = make("s4d", SPECS["vectors"], d_model=4, d_state=3, init="real").layers[0].ssm
+    real = make("s4d", SPECS["vectors"], d_model=4, d_state=3, init="real").blocks[0].mixer.ssm
     assert torch.allclose(-real.log_A_real.exp()[0], -torch.arange(1.0, 4.0))
 
 
@@ -325,6 +327,101 @@ def test_linear_attention_recurrent_form_equals_the_parallel_form(pos: str, spec
     assert torch.allclose(parallel, recurrent, atol=1e-5, rtol=1e-4)
 
 
+def _stepped(name: str) -> bool:
+    from architectures.backbone import Backbone
+
+    model = make(name, SPECS["vectors"])
+    return isinstance(model, Backbone) and model.has_step
+
+
+STEPPED = [name for name in ARCHS if _stepped(name)]  # every backbone family whose mixers all have `step`
+
+
+def test_every_converted_family_has_a_recurrent_form() -> None:
+    """The built-in backbone families all implement `step` (a family that drops it shows up here)."""
+    assert {"transformer", "linear_attention", "lru", "s4d", "mamba", "hybrid"} <= set(STEPPED)
+
+
+@pytest.mark.parametrize("name", STEPPED)
+def test_recurrent_form_equals_the_parallel_form(name: str, spec: TaskSpec) -> None:
+    """Stepping every mixer position by position (`Backbone.recurrent_forward`) gives `forward`'s outputs."""
+    model = make(name, spec).eval()
+    x = sample_input(spec, 3, spec.max_seq_len, seed=4)
+    with torch.no_grad():
+        parallel, recurrent = model(x), model.recurrent_forward(x)
+    assert recurrent.shape == parallel.shape == (3, spec.max_seq_len, spec.output_size)
+    assert torch.allclose(parallel, recurrent, atol=1e-5, rtol=1e-4), (parallel - recurrent).abs().max()
+
+
+@pytest.mark.parametrize(("name", "hparams"), [
+    *[("transformer", {"pos": pos, "d_model": 12, "heads": 3}) for pos in ("learned", "sinusoidal", "rope", "alibi", "hard_alibi")],
+    ("hybrid", {"pos": "rope", "layers": 2, "d_model": 16, "heads": 2}),
+    ("mamba", {"negative_eigenvalues": True, "d_conv": 1}),
+    ("s4d", {"init": "real", "d_state": 3}),
+    ("lru", {"eigenvalues": "[-1,1]"}),
+])
+def test_recurrent_form_equals_the_parallel_form_per_option(name: str, hparams: dict) -> None:
+    """The options a mixer's `step` must honour: positions inside attention (the cache knows its
+    position), signed transitions, a width-1 convolution, real S4D modes."""
+    spec = SPECS["tokens"]
+    model = make(name, spec, **hparams).eval()
+    x = sample_input(spec, 2, spec.max_seq_len, seed=5)
+    with torch.no_grad():
+        assert torch.allclose(model(x), model.recurrent_forward(x), atol=1e-5, rtol=1e-4)
+
+
+class _Scale(torch.nn.Module):
+    """A toy causal mixer for the backbone's protocol: position-wise, so trivially causal."""
+
+    def __init__(self, d_model: int, state: int | None, max_len: int | None = None, step: bool = True) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(d_model))
+        self.state_size, self.max_len = state, max_len
+        if step:
+            self.step = lambda x_t, state: (self(x_t), state)
+
+    def supports_length(self, seq_len: int) -> bool:
+        return self.max_len is None or seq_len <= self.max_len
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.weight
+
+
+def test_backbone_reads_the_mixer_protocol() -> None:
+    from architectures.backbone import MLP, Backbone
+
+    spec = SPECS["vectors"]
+    fixed = Backbone(spec, 4, 3, lambda i: _Scale(4, state=10 * (i + 1)))
+    assert fixed.state_size == 60 and fixed.causal and fixed.supports_length(10**6) and fixed.has_step
+    growing = Backbone(spec, 4, 2, lambda i: _Scale(4, state=None if i == 1 else 5, max_len=12 if i == 0 else None))
+    assert growing.state_size is None  # one mixer without a fixed state: the model has none
+    assert growing.supports_length(12) and not growing.supports_length(13)
+    plain = Backbone(spec, 4, 2, lambda i: torch.nn.Linear(4, 4), mlp=lambda i: MLP(4, 2.0) if i == 0 else None)
+    assert plain.state_size is None and plain.causal and not plain.has_step  # no attributes: the defaults
+    assert plain.blocks[0].mlp is not None and plain.blocks[1].mlp is None
+    with pytest.raises(ArchbenchError, match="mixer Linear has no step"):
+        plain.recurrent_forward(sample_input(spec, 1, 3, seed=0))
+    non_causal = Backbone(spec, 4, 1, lambda i: _Scale(4, state=1))
+    non_causal.blocks[0].mixer.causal = False
+    assert not non_causal.causal
+
+
+def test_backbone_block_is_pre_norm_residual() -> None:
+    """`x + mixer(norm(x))`, then `x + mlp(norm(x))`: with a zero mixer and a zero MLP the block is the identity."""
+    from architectures.backbone import MLP, Block
+
+    block = Block(4, _Scale(4, state=1), MLP(4))
+    with torch.no_grad():
+        block.mixer.weight.zero_()
+        block.mlp.net[-1].weight.zero_()
+        block.mlp.net[-1].bias.zero_()
+    x = torch.randn(2, 5, 4)
+    assert torch.equal(block(x), x)
+    with torch.no_grad():
+        block.mixer.weight.fill_(1.0)
+    assert torch.allclose(block(x), x + block.norm1(x))
+
+
 def test_linear_attention_single_step_matches_a_direct_computation() -> None:
     from architectures.linear_attention import CausalLinearAttention, feature_map
 
@@ -340,14 +437,15 @@ def test_linear_attention_single_step_matches_a_direct_computation() -> None:
 
 
 def test_hybrid_interleaves_attention_and_mamba_blocks() -> None:
-    from architectures.ssm import ResidualBlock
-    from architectures.transformer import TransformerBlock
+    from architectures.attention import CausalSelfAttention
+    from architectures.backbone import MLP
+    from architectures.mamba import MambaMixer
 
     model = make("hybrid", SPECS["vectors"], layers=4, attention_every=2, d_model=16, heads=2)
-    assert model.kinds == ["mamba", "attention", "mamba", "attention"]
-    assert [type(b) for b in model.blocks] == [ResidualBlock, TransformerBlock, ResidualBlock, TransformerBlock]
+    assert [type(m) for m in model.mixers] == [MambaMixer, CausalSelfAttention, MambaMixer, CausalSelfAttention]
+    assert [type(b.mlp) for b in model.blocks] == [type(None), MLP, type(None), MLP]  # an MLP after attention only
     jamba_like = make("hybrid", SPECS["vectors"], layers=4, attention_every=4, d_model=16, heads=2)
-    assert jamba_like.kinds == ["mamba", "mamba", "mamba", "attention"]
+    assert [type(m) for m in jamba_like.mixers] == [MambaMixer, MambaMixer, MambaMixer, CausalSelfAttention]
     assert_causal(make("hybrid", SPECS["vectors"], pos="alibi", d_model=16, heads=2), SPECS["vectors"], 16, (0, 9, 14))
 
 

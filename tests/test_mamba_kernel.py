@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 import torch
 
-from architectures.ssm import mamba_kernel
+from architectures.mamba import mamba_kernel
 from bench import ArchbenchError, TaskSpec, build_architecture
 
 SPEC = TaskSpec(input_kind="vectors", output_kind="vector", seq_len=64, max_seq_len=64, input_dim=4, output_dim=3)

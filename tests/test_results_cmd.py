@@ -156,7 +156,8 @@ def test_records_name_their_sources() -> None:
 
     sources = records_module.code_sources(get_task_entry("qsa").obj, get_architecture("hybrid").obj)
     assert {"tasks/qsa.py", "tasks/sparse_token_selection.py", "tasks/common.py", "architectures/hybrid.py",
-            "architectures/ssm.py", "architectures/transformer.py", "architectures/base.py", "architectures/scan.py"} == set(sources)
+            "architectures/mamba.py", "architectures/attention.py", "architectures/backbone.py", "architectures/positions.py",
+            "architectures/base.py", "architectures/scan.py"} == set(sources)
 
 
 @pytest.mark.parametrize("flag", ["--stale", "--include-stale"])

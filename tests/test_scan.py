@@ -1,4 +1,4 @@
-"""The linear-recurrence scans: parallel (Hillis-Steele) equals the sequential reference, values and gradients,
+"""The linear-recurrence scans: parallel (odd-even and Hillis-Steele) equal the sequential reference, values and gradients,
 and the models that use a scan give the same outputs either way."""
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def test_mamba_negative_eigenvalues_flip_the_state_sign() -> None:
     """Grazzi et al.'s range: `2 exp(dt A) - 1` spans (-1, 1), so a large step flips the state (what running
     parity needs), a tiny one keeps it; the default range (0, 1) can only shrink it, and the option changes
     the model's outputs, not its parameters."""
-    from architectures.ssm import transition
+    from architectures.mamba import transition
 
     dt_a = torch.tensor([-1e-4, -20.0])  # dt * A with A < 0: a tiny step, a large one
     assert torch.allclose(transition(dt_a, signed=True), torch.tensor([1.0, -1.0]), atol=1e-3)

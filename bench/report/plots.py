@@ -14,13 +14,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from bench.contract.errors import ArchbenchError
+from bench.report.style import family_order, family_styles
 from bench.results.atomic import atomic_path
 
 PLOT_FORMATS = ("png", "svg")
-# The families in the order DESIGN.md lists them: a family keeps its colour in every chart.
-FAMILY_ORDER = ("transformer", "fcn", "rnn", "lstm", "gru", "lru", "s4d", "mamba", "linear_attention", "hybrid")
 _LINESTYLES = ("-", "--", ":", "-.")
-_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*")
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,8 @@ class Series:
 
 
 def family_rank(family: str) -> tuple[int, str]:
-    """Sort key: DESIGN.md's family order, plugin families after it alphabetically."""
-    return (FAMILY_ORDER.index(family), family) if family in FAMILY_ORDER else (len(FAMILY_ORDER), family)
+    """Sort key: the registry's order (`bench.report.style`), unregistered families after it alphabetically."""
+    return family_order([family]).index(family), family
 
 
 def require_matplotlib() -> Any:
@@ -53,19 +51,16 @@ def require_matplotlib() -> Any:
 
 
 def _style(series: Sequence[Series]) -> dict[str, dict[str, Any]]:
-    """Colour and marker by family, line style by variant within the family (e.g. codes=fixed dashed)."""
-    from matplotlib import colormaps
-
-    palette = list(colormaps["tab10"].colors)
-    palette[7] = (0.1, 0.1, 0.1)  # tab10's grey would read as one of the grey reference lines
+    """Colour and marker by family (`bench.report.style`, the same in every chart), line style by variant
+    within the family (e.g. codes=fixed dashed)."""
+    pairs = family_styles(s.family for s in series)
     seen: dict[str, int] = {}
     styles = {}
     for s in series:
-        rank = family_rank(s.family)[0]
         variant = seen.get(s.family, 0)
         seen[s.family] = variant + 1
-        styles[s.label] = {"color": palette[rank % len(palette)], "marker": _MARKERS[rank % len(_MARKERS)],
-                           "linestyle": _LINESTYLES[variant % len(_LINESTYLES)]}
+        colour, marker = pairs[s.family]
+        styles[s.label] = {"color": colour, "marker": marker, "linestyle": _LINESTYLES[variant % len(_LINESTYLES)]}
     return styles
 
 

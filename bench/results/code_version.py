@@ -11,6 +11,7 @@ from typing import Any
 PRESENTATION_ONLY = frozenset({
     "bench/__main__.py", "bench/cli/main.py", "bench/results/store.py", "bench/results/stats.py", "bench/report/tables.py",
     "bench/run/progress.py", "bench/results/freshness.py", "bench/report/aggregate.py", "bench/report/publish.py", "bench/report/plots.py",
+    "bench/report/style.py",
     # The claim catalogue picks configurations and judges their records; every setting it chooses is part
     # of the run key, so editing it never changes what a stored run measured.
     "bench/claims/catalogue.py", "bench/claims/render.py",
@@ -69,7 +70,7 @@ def code_version(sources: tuple[str, ...] = ()) -> str:
 def code_sources(*objects: Any) -> tuple[str, ...]:
     """The files of `SOURCE_PACKAGES` that define `objects` (a task class, an architecture builder) and,
     transitively, the modules of those packages they import (`architectures/hybrid.py` brings
-    `architectures/ssm.py`, `architectures/transformer.py`, `architectures/base.py`), as sorted
+    `architectures/mamba.py`, `architectures/attention.py`, `architectures/backbone.py`, ...), as sorted
     package-relative paths. Package `__init__` files only register plugins and are left out; objects
     defined elsewhere (a third-party plugin, a test) contribute nothing."""
     found: set[str] = set()

@@ -1,24 +1,26 @@
-"""State-space families in plain PyTorch: S4D (diagonal, time-invariant) and Mamba (selective)."""
+"""Mamba (Gu & Dao 2023): the selective SSM as a backbone mixer, in plain PyTorch (mamba-ssm's kernel optional)."""
 from __future__ import annotations
 
 import functools
 import math
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from architectures.base import check_sizes, input_adapter, output_head
+from architectures.backbone import Backbone
+from architectures.base import check_sizes
 from architectures.scan import parallel_scan
-from architectures.scan import scan as run_scan
 from bench.contract.errors import require
 from bench.contract.registry import register_architecture
 from bench.contract.spec import TaskSpec
 
-SSM_PRESETS = {"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}
 ScanMode = Literal["auto", "parallel", "sequential", "kernel"]
 SCAN_MODES = ("auto", "parallel", "sequential", "kernel")
+RMSNORM = functools.partial(nn.RMSNorm, eps=1e-5)  # Mamba's norm, in its blocks and before the head
+State = tuple[torch.Tensor, torch.Tensor]  # the last d_conv-1 conv inputs (B, d_inner, d_conv-1), h (B, d_inner, N)
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,149 +37,6 @@ def mamba_kernel() -> Callable[..., torch.Tensor] | None:
     except Exception:  # not installed, or built against another torch / CUDA: fall back to plain PyTorch
         return None
     return selective_scan_fn
-
-
-# ---------------------------------------------------------------------------------------------
-# S4D
-
-
-class S4DKernel(nn.Module):
-    """Per-channel diagonal SSM `x' = A x + B u, y = C x + D u`, discretised with zero-order hold.
-
-    `init="lin"`: S4D-Lin, complex `A_n = -1/2 + i*pi*n` for `n < d_state/2` modes, each complex mode
-    (with its implicit conjugate) holding two real state numbers, so the output is `2 * Re(...)`.
-    `init="real"`: S4D-Real, real `A_n = -(n + 1)` for `n < d_state`. The step `dt` is learned per channel,
-    initialised log-uniform in [dt_min, dt_max]. `Re(A)` is kept negative as `-exp(log_A_real)`.
-    """
-
-    def __init__(self, d_model: int, d_state: int, init: str, dt_min: float, dt_max: float) -> None:
-        super().__init__()
-        self.complex = init == "lin"
-        modes = d_state // 2 if self.complex else d_state
-        self.log_dt = nn.Parameter(torch.empty(d_model))
-        self.log_A_real = nn.Parameter(torch.empty(d_model, modes))
-        self.D = nn.Parameter(torch.empty(d_model))
-        if self.complex:
-            self.A_imag = nn.Parameter(torch.empty(d_model, modes))
-            # B and C complex, stored as (..., 2) real pairs so the optimizer sees real parameters
-            self.B = nn.Parameter(torch.empty(d_model, modes, 2))
-            self.C = nn.Parameter(torch.empty(d_model, modes, 2))
-        else:
-            self.B = nn.Parameter(torch.empty(d_model, modes))
-            self.C = nn.Parameter(torch.empty(d_model, modes))
-        with torch.no_grad():
-            self.log_dt.uniform_(math.log(dt_min), math.log(dt_max))
-            n = torch.arange(modes, dtype=torch.float32, device=self.log_dt.device).expand(d_model, modes)
-            if self.complex:
-                self.log_A_real.fill_(math.log(0.5))
-                self.A_imag.copy_(math.pi * n)
-                self.B.zero_()[..., 0] = 1.0
-                self.C.normal_(std=math.sqrt(0.5))
-            else:
-                self.log_A_real.copy_(torch.log(n + 1))
-                self.B.fill_(1.0)
-                self.C.normal_()
-            self.D.normal_()
-
-    def discrete(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """`(dt*A, dB, C)` per channel and mode: `h_t = exp(dt*A) h_{t-1} + dB u_t`, `y_t = sum_n C h_t`."""
-        dt = self.log_dt.exp().unsqueeze(-1)
-        if self.complex:
-            A = torch.complex(-self.log_A_real.exp(), self.A_imag)
-            B, C = torch.view_as_complex(self.B), torch.view_as_complex(self.C)
-        else:
-            A, B, C = -self.log_A_real.exp(), self.B, self.C
-        dtA = dt * A
-        dB = torch.expm1(dtA) / A * B if not self.complex else (torch.exp(dtA) - 1) / A * B  # zero-order hold
-        return dtA, dB, C
-
-    def kernel(self, length: int) -> torch.Tensor:
-        """Convolution kernel `K[c, l] = sum_n C exp(dt*A)^l dB` (`2 Re` for conjugate pairs): `(d_model, T)`."""
-        dtA, dB, C = self.discrete()
-        steps = torch.arange(length, device=dtA.device, dtype=torch.float32)
-        powers = torch.exp(dtA.unsqueeze(-1) * steps)  # (H, N, T)
-        k = torch.einsum("hn,hnl->hl", C * dB, powers)
-        return 2 * k.real if self.complex else k
-
-    def forward(self, u: torch.Tensor, mode: str) -> torch.Tensor:
-        """`u` `(B, T, H)` -> `(B, T, H)`: `fft` (causal convolution with the kernel) or a scan."""
-        length = u.shape[1]
-        if mode == "fft":
-            k = self.kernel(length)
-            n = 2 * length
-            y = torch.fft.irfft(torch.fft.rfft(u.transpose(1, 2), n=n) * torch.fft.rfft(k, n=n), n=n)[..., :length]
-            y = y.transpose(1, 2)
-        else:
-            dtA, dB, C = self.discrete()
-            h = run_scan(torch.exp(dtA).unsqueeze(0).unsqueeze(0), dB * u.unsqueeze(-1).to(dB.dtype), mode)  # (B, T, H, N)
-            y = (h * C).sum(-1)
-            y = 2 * y.real if self.complex else y
-        return y + self.D * u
-
-
-class S4DLayer(nn.Module):
-    """Pre-LN residual layer: S4D kernel, GELU, dropout, then a pointwise linear GLU."""
-
-    def __init__(self, d_model: int, d_state: int, init: str, dt_min: float, dt_max: float, dropout: float, mode: str) -> None:
-        super().__init__()
-        self.mode = mode
-        self.norm = nn.LayerNorm(d_model)
-        self.ssm = S4DKernel(d_model, d_state, init, dt_min, dt_max)
-        self.out = nn.Linear(d_model, 2 * d_model)
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.drop(F.gelu(self.ssm(self.norm(x), self.mode)))
-        return x + self.drop(F.glu(self.out(y), dim=-1))
-
-
-class S4D(nn.Module):
-    def __init__(self, spec: TaskSpec, d_model: int, layers: int, d_state: int, init: str, dt_min: float, dt_max: float, dropout: float, mode: str) -> None:
-        super().__init__()
-        self.embed = input_adapter(spec, d_model)
-        self.layers = nn.ModuleList(S4DLayer(d_model, d_state, init, dt_min, dt_max, dropout, mode) for _ in range(layers))
-        self.norm = nn.LayerNorm(d_model)
-        self.head = output_head(spec, d_model)
-        self.state_size = d_model * d_state * layers  # real numbers (a complex mode counts twice)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.embed(x)
-        for layer in self.layers:
-            h = layer(h)
-        return self.head(self.norm(h))
-
-
-@register_architecture("s4d", presets=SSM_PRESETS, width_param="d_model")
-def build_s4d(
-    spec: TaskSpec,
-    *,
-    d_model: int = 64,
-    layers: int = 2,
-    d_state: int = 32,
-    init: Literal["lin", "real"] = "lin",
-    dt_min: float = 1e-3,
-    dt_max: float = 1e-1,
-    dropout: float = 0.0,
-    mode: Literal["fft", "parallel", "sequential"] = "fft",
-) -> nn.Module:
-    """S4D: diagonal linear time-invariant SSM per channel (Gu et al. 2022), as a causal convolution.
-
-    Each layer: LayerNorm, per-channel SSM (S4D-Lin complex init by default, or S4D-Real), D skip, GELU,
-    linear GLU, residual. `d_state` counts real state numbers per channel (S4D-Lin: `d_state/2` complex
-    modes). `mode="fft"` computes the SSM kernel and convolves by FFT (training default);
-    `"parallel"`/`"sequential"` run the same recurrence as a scan (used to test the two agree).
-    """
-    check_sizes("s4d", d_model=d_model, layers=layers, d_state=d_state)
-    require(init in ("lin", "real"), f"architecture 's4d': init must be lin or real; got {init!r}")
-    require(init == "real" or d_state % 2 == 0, f"architecture 's4d': S4D-Lin needs an even d_state (complex pairs); got {d_state}")
-    require(0.0 < dt_min <= dt_max, f"architecture 's4d': need 0 < dt_min <= dt_max; got dt_min={dt_min!r}, dt_max={dt_max!r}")
-    require(0.0 <= dropout < 1.0, f"architecture 's4d': dropout must be in [0, 1); got {dropout!r}")
-    require(mode in ("fft", "parallel", "sequential"), f"architecture 's4d': mode must be fft, parallel or sequential; got {mode!r}")
-    return S4D(spec, d_model, layers, d_state, init, dt_min, dt_max, dropout, mode)
-
-
-# ---------------------------------------------------------------------------------------------
-# Mamba
 
 
 def transition(dt_a: torch.Tensor, signed: bool) -> torch.Tensor:
@@ -282,33 +141,20 @@ class MambaMixer(nn.Module):
             ys.append((h * C_t.unsqueeze(1)).sum(-1))
         return torch.stack(ys, dim=1)
 
-
-class ResidualBlock(nn.Module):
-    """`x + mixer(RMSNorm(x))` (the pre-norm residual wrapper of Mamba's `Block`)."""
-
-    def __init__(self, d_model: int, mixer: nn.Module) -> None:
-        super().__init__()
-        self.norm = nn.RMSNorm(d_model, eps=1e-5)
-        self.mixer = mixer
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.mixer(self.norm(x))
-
-
-class Mamba(nn.Module):
-    def __init__(self, spec: TaskSpec, d_model: int, layers: int, **mixer: object) -> None:
-        super().__init__()
-        self.embed = input_adapter(spec, d_model)
-        self.blocks = nn.ModuleList(ResidualBlock(d_model, MambaMixer(d_model, **mixer)) for _ in range(layers))  # type: ignore[arg-type]
-        self.norm = nn.RMSNorm(d_model, eps=1e-5)
-        self.head = output_head(spec, d_model)
-        self.state_size = sum(block.mixer.state_size for block in self.blocks)  # type: ignore[union-attr]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.embed(x)
-        for block in self.blocks:
-            h = block(h)
-        return self.head(self.norm(h))
+    def step(self, hidden_t: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
+        """One position `(B, d_model)`: the convolution over the cached last `d_conv - 1` inputs and this
+        one, then one step of the selective recurrence (what `state_size` counts)."""
+        x, z = self.in_proj(hidden_t).chunk(2, dim=-1)  # (B, d_inner)
+        if state is None:
+            state = (x.new_zeros(x.shape[0], self.d_inner, self.d_conv - 1), x.new_zeros(x.shape[0], self.d_inner, self.d_state))
+        window = torch.cat([state[0], x.unsqueeze(-1)], dim=-1)  # (B, d_inner, d_conv): inputs t-d_conv+1 .. t
+        x = F.silu((window * self.conv.weight.squeeze(1)).sum(-1) + self.conv.bias)
+        dt, B, C = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
+        dt = F.softplus(self.dt_proj(dt))
+        h = torch.addcmul(transition(dt.unsqueeze(-1) * -self.A_log.exp(), self.negative_eigenvalues) * state[1],
+                          (dt * x).unsqueeze(-1), B.unsqueeze(1))
+        y = (h * C.unsqueeze(1)).sum(-1) + self.D * x
+        return self.out_proj(y * F.silu(z)), (window[..., 1:], h)
 
 
 def check_mamba_sizes(arch: str, d_model: int, d_state: int, d_conv: int, expand: int, dt_rank: int | None,
@@ -322,7 +168,7 @@ def check_mamba_sizes(arch: str, d_model: int, d_state: int, d_conv: int, expand
             f"architecture {arch!r}: scan='kernel' needs the mamba-ssm package and a CUDA device; use scan='auto' to take it where present")
 
 
-@register_architecture("mamba", presets=SSM_PRESETS, width_param="d_model")
+@register_architecture("mamba", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model")
 def build_mamba(
     spec: TaskSpec,
     *,
@@ -339,8 +185,8 @@ def build_mamba(
 ) -> nn.Module:
     """Mamba (Gu & Dao 2023): selective SSM blocks with input-dependent step, B and C, in plain PyTorch.
 
-    Pre-norm residual blocks (RMSNorm) of the Mamba mixer, final RMSNorm, head. `d_inner = expand *
-    d_model`; `dt_rank` defaults to `ceil(d_model / 16)`. `scan="auto"` (default) uses the step-by-step
+    Pre-norm residual blocks (RMSNorm) of the Mamba mixer on the shared backbone (no MLP), final RMSNorm,
+    head. `d_inner = expand * d_model`; `dt_rank` defaults to `ceil(d_model / 16)`. `scan="auto"` (default) uses the step-by-step
     loop on CPU, where it trains 2-6x faster for these sizes (measured), and elsewhere mamba-ssm's fused
     CUDA kernel where that package is installed (`scan="kernel"` insists on it), else the parallel scan.
     With `scan="parallel"`, in training the selective scan runs as a
@@ -358,5 +204,6 @@ def build_mamba(
     require(not (negative_eigenvalues and scan == "kernel"),
             "architecture 'mamba': scan='kernel' (mamba-ssm's fused scan) supports only negative_eigenvalues=false; use scan='auto'")
     check_mamba_sizes("mamba", d_model, d_state, d_conv, expand, dt_rank, dt_min, dt_max, scan)
-    return Mamba(spec, d_model, layers, d_state=d_state, d_conv=d_conv, expand=expand, dt_rank=dt_rank,
-                 dt_min=dt_min, dt_max=dt_max, scan=scan, negative_eigenvalues=negative_eigenvalues)
+    mixer = {"d_state": d_state, "d_conv": d_conv, "expand": expand, "dt_rank": dt_rank, "dt_min": dt_min, "dt_max": dt_max,
+             "scan": scan, "negative_eigenvalues": negative_eigenvalues}
+    return Backbone(spec, d_model, layers, lambda _layer: MambaMixer(d_model, **mixer), norm=RMSNORM)  # type: ignore[arg-type]
