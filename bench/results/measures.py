@@ -49,6 +49,13 @@ def run_beyond_training_mean(metrics: Metrics, train_length: int) -> float | Non
     return beyond_training_mean(metrics.get("by_length") or {}, train_length)
 
 
+def first_beyond_training(metrics: Metrics, train_length: int) -> float | None:
+    """The metric at the smallest evaluated length beyond `train_length`; None when there is no such
+    length or the model cannot take it (n/a)."""
+    beyond = sorted(int(key) for key in (metrics.get("by_length") or {}) if int(key) > train_length)
+    return at_length(metrics, beyond[0]) if beyond else None
+
+
 def solved(metrics: Metrics) -> bool:
     """Validation reached the task's `solved_at` within the budget (the harness's `solved`)."""
     return bool(metrics.get("solved"))
