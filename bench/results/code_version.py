@@ -12,11 +12,10 @@ PRESENTATION_ONLY = frozenset({
     "bench/__main__.py", "bench/cli/main.py", "bench/results/store.py", "bench/results/stats.py", "bench/report/tables.py",
     "bench/run/progress.py", "bench/results/freshness.py", "bench/report/aggregate.py", "bench/report/publish.py", "bench/report/plots.py",
     "bench/report/style.py",
-    # The claim catalogue picks configurations and judges their records; every setting it chooses is part
-    # of the run key, so editing it never changes what a stored run measured.
-    "bench/claims/catalogue.py", "bench/claims/render.py",
 })
-PRESENTATION_DIRS = ("bench/cli/commands/",)
+# The claims (rules, claim model, catalogue, page) pick configurations and judge their records; every
+# setting they choose is part of the run key, so editing them never changes what a stored run measured.
+PRESENTATION_DIRS = ("bench/cli/commands/", "bench/claims/")
 HARNESS_PACKAGES = ("bench",)  # shared by every run: all of it (minus presentation) is in every digest
 SOURCE_PACKAGES = ("architectures", "tasks")  # a run's digest covers only its own modules of these
 

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from bench.claims.catalogue import get_claims, plan_claim
+    from bench.claims.catalogue import get_claims
+    from bench.claims.model import plan_claim
 
     claims = get_claims(args.claims)
     if args.list:
@@ -61,8 +62,8 @@ def main(args: argparse.Namespace) -> int:
               f"in {store.root}/ (runs shared by claims are counted once per claim)")
         return 0
 
-    from bench.claims.catalogue import REPRODUCED
     from bench.claims.render import Outcome, verdict_table
+    from bench.claims.rules import REPRODUCED
 
     follow_ups = {c.name: c.follow_ups[profile.name] for c in claims if args.follow_ups and profile.name in c.follow_ups}
     follow_plans = {c.name: plan_claim(c, profile, follow_ups[c.name]) for c in claims if c.name in follow_ups}  # validated up front
@@ -92,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _run_and_judge(claim: Any, arms: dict[str, list[Any]], store: Any, command: str, failed: list[dict[str, Any]]) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
     """Run (or find stored) every arm's runs, then judge the claim on them."""
-    from bench.claims.catalogue import judge
+    from bench.claims.model import judge
     from bench.run.execute import execute_with_progress
 
     runs = [run for arm_runs in arms.values() for run in arm_runs]
