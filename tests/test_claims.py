@@ -243,7 +243,7 @@ def test_claim_rejects_rules_naming_unknown_arms() -> None:
 
 def test_catalogue_has_the_issue_claims() -> None:
     tasks = {claim.task for claim in CLAIMS.values()}
-    assert {"sparse_token_selection", "qsa", "sparse_parity", "mqar", "state_tracking", "copy", "induction_heads",
+    assert {"sparse_token_selection", "qsa", "sparse_parity", "mqar", "state_parity", "state_s5", "copy", "induction_heads",
             "selective_copy", "icl_regression"} <= tasks
     assert len(CLAIMS) >= 8
 

@@ -1,16 +1,19 @@
-"""Chomsky-hierarchy tasks: semantics checked independently of any model (plain-Python evaluation: Python's
-own arithmetic, an explicit list as the stack, string reversal and duplication)."""
+"""Chomsky-hierarchy tasks, one registered task each: semantics checked independently of any model (plain-Python
+evaluation: Python's own arithmetic, an explicit list as the stack, string reversal and duplication)."""
 from __future__ import annotations
 
 import pytest
 import task_checks as checks
 import torch
 
-from bench import ArchbenchError, get_task
-from tasks.chomsky import Chomsky
+from bench import ArchbenchError, get_task, list_tasks
+from bench.contract.registry import get_task_entry
+from tasks.chomsky.regular.modular_arithmetic import ModularArithmetic
 
-NAME = "chomsky"
-TASKS = ["even_pairs", "cycle_navigation", "modular_arithmetic", "reverse_string", "stack_manipulation", "duplicate_string"]
+# registered name -> the level folder it lives in (its `family`)
+FAMILIES = {"even_pairs": "chomsky/regular", "cycle_navigation": "chomsky/regular", "modular_arithmetic": "chomsky/regular",
+            "reverse_string": "chomsky/dcf", "stack_manipulation": "chomsky/dcf", "duplicate_string": "chomsky/cs"}
+TASKS = list(FAMILIES)
 SEQUENCE_TASKS = ["reverse_string", "stack_manipulation", "duplicate_string"]
 
 
@@ -42,7 +45,7 @@ def expected_output(name: str, inputs: list[int]) -> list[int]:
 def solve_prefix(task, prefix: list[int]) -> int:
     """Reference solver on x[:t+1]: read the input up to SEP, compute the answer, emit its next token."""
     n = prefix.index(task.sep)
-    return expected_output(task.task, prefix[:n])[len(prefix) - 1 - n]
+    return expected_output(task.name, prefix[:n])[len(prefix) - 1 - n]
 
 
 def causal_predictions(task, batch) -> torch.Tensor:
@@ -51,7 +54,7 @@ def causal_predictions(task, batch) -> torch.Tensor:
 
 @pytest.mark.parametrize(("name", "mode"), [(name, "teacher_forced") for name in TASKS] + [(name, "blank") for name in SEQUENCE_TASKS])
 def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
-    task = get_task(NAME, task=name, output_mode=mode)
+    task = get_task(name, output_mode=mode)
     I, SEP, PAD = task.input_symbols, task.sep, task.pad
     for length in task.all_lengths:
         batch = task.sample(300 if length == task.length else 60, length, torch.Generator().manual_seed(length))
@@ -82,7 +85,7 @@ def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
 @pytest.mark.parametrize("name", TASKS)
 def test_reference_solver_on_prefixes_is_perfect_at_every_length(name: str) -> None:
     for mode in ("teacher_forced", "blank") if name in SEQUENCE_TASKS else ("teacher_forced",):
-        task = get_task(NAME, task=name, output_mode=mode)
+        task = get_task(name, output_mode=mode)
         for length, batch, preds in checks.assert_solves_every_length(task, 32, lambda batch: causal_predictions(task, batch)):
             checks.corrupt_first_target(preds, batch, task.num_classes)
             assert checks.score(task, length, preds, batch) == pytest.approx(1 - 1 / int(batch.mask.sum()))
@@ -93,15 +96,15 @@ def test_known_examples_from_the_paper() -> None:
     assert expected_output("modular_arithmetic", [1, 6, 1, 6, 1]) == [4]  # 1 - 1 - 1 = 4
     assert expected_output("stack_manipulation", [0, 1, 1, 0, 4, 2, 2]) == [1, 1, 0, 2]
     assert expected_output("cycle_navigation", [1, 2, 0, 2, 2]) == [3]
-    task = get_task(NAME, task="modular_arithmetic")
-    inputs, out, _ = task._inputs_and_outputs(torch.tensor([5, 5]), 5, torch.Generator())
+    task = get_task("modular_arithmetic")
+    inputs, out, _ = task.generate(torch.tensor([5, 5]), 5, torch.Generator())
     for row, value in zip(inputs.tolist(), out[:, 0].tolist()):
         assert [value] == expected_output("modular_arithmetic", row)
 
 
 @pytest.mark.parametrize("name", TASKS)
 def test_chance_from_constant_and_random_predictors(name: str) -> None:
-    task = get_task(NAME, task=name)
+    task = get_task(name)
     n = 8000 if name not in SEQUENCE_TASKS else 1000
     C = task.num_classes
     checks.assert_chance_baselines(task, n, 0.02, classes=C, random_level=1 / C)
@@ -113,7 +116,7 @@ def test_chance_from_constant_and_random_predictors(name: str) -> None:
 
 @pytest.mark.parametrize("name", TASKS)
 def test_determinism_disjoint_streams_and_longer_ood(name: str) -> None:
-    task = get_task(NAME, task=name)
+    task = get_task(name)
     checks.assert_deterministic_and_disjoint(task, 16, 40)
 
     def check(length: int, spec, batch) -> None:
@@ -123,29 +126,49 @@ def test_determinism_disjoint_streams_and_longer_ood(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "params, message",
+    "name, params, message",
     [
-        ({"task": "palindrome"}, r"parameter 'task' must be one of even_pairs, cycle_navigation, modular_arithmetic, "
-                                 r"reverse_string, stack_manipulation, duplicate_string; got 'palindrome'"),
-        ({"output_mode": "greedy"}, r"'output_mode' must be one of teacher_forced, blank; got 'greedy'"),
-        ({"length": 0}, r"length must be >= 1; got 0"),
-        ({"eval_lengths": (40, 100)}, r"eval_lengths must all exceed length=40; got 40"),
-        ({"task": "modular_arithmetic", "length": 41, "eval_lengths": (42,)}, r"needs an odd input length in \(length=41, 42\]"),
-        ({"solved_at": 0.5}, r"solved_at must be in \(0.5125, 1\]; got 0.5"),
-        ({"tsk": "even_pairs"}, r"no parameter 'tsk'.*Did you mean 'task'"),
+        ("reverse_string", {"output_mode": "greedy"}, r"'output_mode' must be one of teacher_forced, blank; got 'greedy'"),
+        ("cycle_navigation", {"length": 0}, r"task 'cycle_navigation': length must be >= 1; got 0"),
+        ("duplicate_string", {"eval_lengths": (40, 100)}, r"eval_lengths must all exceed length=40; got 40"),
+        ("modular_arithmetic", {"length": 41, "eval_lengths": (42,)}, r"'modular_arithmetic': needs an odd input length in \(length=41, 42\]"),
+        ("even_pairs", {"solved_at": 0.5}, r"solved_at must be in \(0.5125, 1\]; got 0.5"),
+        ("stack_manipulation", {"lenght": 10}, r"no parameter 'lenght'.*Did you mean 'length'"),
+        ("even_pairs", {"task": "even_pairs"}, r"no parameter 'task'"),  # a sub-task is a task of its own, not a parameter
     ],
 )
-def test_invalid_parameters_name_value_and_range(params: dict, message: str) -> None:
-    checks.assert_refused(NAME, params, message)
+def test_invalid_parameters_name_value_and_range(name: str, params: dict, message: str) -> None:
+    checks.assert_refused(name, params, message)
 
 
-def test_direct_construction_validates_the_task_name_too() -> None:
-    with pytest.raises(ArchbenchError, match="task must be one of even_pairs, .*duplicate_string; got 'copy'"):
-        Chomsky(task="copy")  # type: ignore[arg-type]
+def test_direct_construction_validates_too() -> None:
+    with pytest.raises(ArchbenchError, match=r"needs an odd input length in \(length=41, 42\]"):
+        ModularArithmetic(length=41, eval_lengths=(42,))
 
 
-def test_smoke_profile_is_tiny_and_solvable() -> None:
-    for name in TASKS:
-        task = checks.smoke_task(NAME, 90, task=name)
-        assert task.length == 20
-        checks.assert_solves_every_length(task, 16, lambda batch: causal_predictions(task, batch))
+def test_each_task_is_registered_by_its_own_name_in_its_level() -> None:
+    assert set(TASKS) <= set(list_tasks())
+    assert "chomsky" not in list_tasks()
+    for name, family in FAMILIES.items():
+        cls = get_task_entry(name).obj
+        assert cls.name == name and cls.family == family
+        assert cls.__module__ == f"tasks.{family.replace('/', '.')}.{name}"  # one module per task, in its level folder
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_targets_last_only_for_a_single_answer(name: str) -> None:
+    task = get_task(name)
+    single = name not in SEQUENCE_TASKS
+    assert task.spec().targets == ("last" if single else "several")
+    if single:  # the one target follows the whole input, and only padding follows it
+        batch = task.sample(200, task.length, torch.Generator().manual_seed(0))
+        for x, mask in zip(batch.x.tolist(), batch.mask.tolist()):
+            t = mask.index(True)
+            assert sum(mask) == 1 and x[t] == task.sep and all(token == task.pad for token in x[t + 1:])
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_smoke_profile_is_tiny_and_solvable(name: str) -> None:
+    task = checks.smoke_task(name, 90)
+    assert task.length == 20
+    checks.assert_solves_every_length(task, 16, lambda batch: causal_predictions(task, batch))

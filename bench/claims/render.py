@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 from tabulate import tabulate
 
 from bench.claims.model import ClaimVerdict, FollowUp, describe_budget, ok_runs
+from bench.contract.metrics import get_metric
 from bench.results import measures
 from bench.results.stats import mean_ci
 
@@ -45,9 +46,9 @@ def claim_plot(path: str | Path, title: str, records: Records, train_length: int
         family = arm_records[0]["arch"] if arm_records else arm
         series.append(Series(arm, family, lengths, [e.mean if e else None for e in estimates],
                              [e.low if e else None for e in estimates], [e.high if e else None for e in estimates]))
-    floor = -0.5 if metric == "r2" else None
+    scale = get_metric(metric)  # its plot range (r2: drawn down to -1, see bench.contract.metrics)
     return curve_plot(path, series, title=title, xlabel="test length", ylabel=metric, chance=chance,
-                      solved_at=solved_at, train_x=train_length, floor=floor, ceiling=1.0)
+                      solved_at=solved_at, train_x=train_length, floor=scale.low, ceiling=scale.high)
 
 
 def _estimate(values: Sequence[float | None]) -> Any:

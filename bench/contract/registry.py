@@ -243,11 +243,16 @@ def validate_params(entry: Entry, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _type_hints(obj: Callable[..., Any]) -> dict[str, Any]:
-    target = obj.__init__ if inspect.isclass(obj) else obj  # type: ignore[misc]
-    try:
-        return typing.get_type_hints(target)
-    except Exception:
-        return {}
+    """Parameter annotations, resolved. For a class, its annotations along the MRO too, each resolved in the
+    module that wrote it: a dataclass subclass's generated `__init__` resolves names only in the subclass's
+    module, where a `Literal` alias of its base (e.g. a shared `OutputMode`) is missing."""
+    hints: dict[str, Any] = {}
+    for target in ((obj, obj.__init__) if inspect.isclass(obj) else (obj,)):  # type: ignore[misc]
+        try:
+            hints.update(typing.get_type_hints(target))
+        except Exception:
+            pass
+    return hints
 
 
 def _default_type(param: inspect.Parameter) -> Any:

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import torch
 
+from bench.contract.errors import require
+from bench.contract.metrics import METRICS
 from bench.contract.spec import Batch, TaskSpec
-
-METRICS = ("accuracy", "exact_match", "r2")
 
 
 class Task(ABC):
@@ -26,8 +26,12 @@ class Task(ABC):
     """
 
     name: ClassVar[str] = ""  # set by @register_task
-    metric: ClassVar[str] = "accuracy"  # one of METRICS; never mixed in one table column
+    metric: ClassVar[str] = "accuracy"  # a name in bench.contract.metrics.METRICS; never mixed in one table column
     paper: ClassVar[str] = ""  # the source, "Author et al. YEAR, Title"
+    # The suite a task belongs to, "suite/level" (e.g. "chomsky/regular", "state_tracking"; "" for a
+    # stand-alone task): one class per task keeps every sub-task a first-class name for `sweep` and the
+    # leaderboard, and this is what still groups them (`archbench list tasks` sorts by it).
+    family: ClassVar[str] = ""
     # Parameter overrides per budget profile: the field defaults are the `quick` (CPU) setting;
     # e.g. {"smoke": {"length": 8, "eval_lengths": (16,)}, "paper": {"length": 64, ...}}.
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {}
@@ -35,6 +39,12 @@ class Task(ABC):
     length: int
     eval_lengths: tuple[int, ...]
     solved_at: float
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A task class naming an unregistered metric fails when it is defined, not after a training run."""
+        super().__init_subclass__(**kwargs)
+        require(cls.metric in METRICS, f"task class {cls.__module__}.{cls.__qualname__}: metric must be one of "
+                                       f"{', '.join(METRICS)}; got {cls.metric!r}")
 
     @property
     @abstractmethod

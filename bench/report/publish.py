@@ -22,6 +22,7 @@ from typing import Any
 from tabulate import tabulate, tabulate_formats
 
 from bench.contract.errors import ArchbenchError
+from bench.contract.metrics import METRICS
 from bench.report import aggregate
 from bench.report.aggregate import Cell
 from bench.report.lengths import length_curves, length_table
@@ -48,10 +49,6 @@ MISSING = "—"  # not run
 NA = "n/a"  # run, but the figure does not exist (a model that cannot take the length, never solved, ...)
 NEAR = "≈"
 DIGITS = 3
-# Plot range per metric: accuracies live in [0, 1]; r2 is at most 1 and drawn down to -1 (an r2 of -40
-# far beyond the training length says "collapsed" as well as -1 does, and keeps other curves readable).
-METRIC_RANGE: dict[str, tuple[float | None, float | None]] = {
-    "accuracy": (0.0, 1.0), "exact_match": (0.0, 1.0), "r2": (-1.0, 1.0)}
 
 
 @dataclass
@@ -130,14 +127,16 @@ def metric_text(cell: Cell | None, mark: str = "") -> str:
 
 
 def marks(cells: list[Cell]) -> dict[int, str]:
-    """`best` for the highest in-distribution mean (every metric here is higher-is-better), `≈` for the
+    """`best` for the best in-distribution mean (the metric's direction, `bench.contract.metrics`), `≈` for the
     cells whose per-seed values do not differ from the best's beyond noise (`bench.results.stats.differ`: a 95%
     Welch interval of the difference that contains 0; with under 2 seeds a side it cannot tell: no mark)."""
     scored = [(c, c.figure_estimate(in_distribution)) for c in cells if not c.all_failed]
     scored = [(c, e) for c, e in scored if e is not None]
     if not scored:
         return {}
-    best, _ = max(scored, key=lambda ce: ce[1].mean)
+    metric = METRICS.get(next((c.metric for c in cells if c.metric), ""))
+    pick = min if metric is not None and not metric.higher_is_better else max
+    best, _ = pick(scored, key=lambda ce: ce[1].mean)
     out = {id(best): "best"}
     for cell, _ in scored:
         if cell is best:
@@ -271,7 +270,8 @@ def sample_series(cells: list[Cell]) -> list[Series]:
 def task_plots(info: TaskInfo, shown: list[Cell], all_cells: list[Cell], names: dict[int, str],
                plots_dir: Path, page_dir: Path, plot_format: str) -> list[str]:
     """Markdown for the task's two charts, or a note saying why one is missing."""
-    floor, ceiling = METRIC_RANGE.get(info.metric, (None, None))
+    metric = METRICS.get(info.metric)  # its plot range; a metric this version does not know (an old record): none
+    floor, ceiling = (metric.low, metric.high) if metric is not None else (None, None)
     lines = []
     order = lambda s: (family_rank(s.family), s.label)  # noqa: E731
     lengths = sorted(length_series(shown, names), key=order)

@@ -12,8 +12,8 @@ from torchmetrics.classification import MulticlassAccuracy
 from torchmetrics.regression import R2Score
 
 from bench.contract.errors import ArchbenchError
+from bench.contract.metrics import METRICS
 from bench.contract.spec import TaskSpec
-from bench.contract.task import METRICS
 
 
 def masked_loss(spec: TaskSpec, preds: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

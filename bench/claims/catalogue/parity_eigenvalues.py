@@ -10,8 +10,7 @@ CLAIM = Claim(
            "and generalizes it to longer inputs; with eigenvalues in [0, 1] it does not."),
     paper_figure=("linear RNNs with positive eigenvalues cannot solve parity; extending the range to [-1, 1] "
                   "(Mamba, DeltaNet) solves it and length-generalizes"),
-    task="state_tracking",
-    task_params={"group": "parity"},
+    task="state_parity",
     # Grazzi et al. extend Mamba's transition range (2 exp(dt A) - 1); the time-invariant LRU with the same
     # range is shown beside it, judged by no rule: an eigenvalue of -1 applied at every step gives an
     # alternating sum of the inputs, not their parity, so the range alone should not be enough

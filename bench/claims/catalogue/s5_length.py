@@ -8,8 +8,7 @@ CLAIM = Claim(
     claim="An LSTM tracks S5 permutation composition at longer lengths; a transformer does not.",
     paper_figure=("recurrent models solve S5 word problems at every length; transformers and SSMs need depth "
                   "growing with length"),
-    task="state_tracking",
-    task_params={"group": "S5"},
+    task="state_s5",
     arms=(Arm("lstm", "lstm"), Arm("transformer", "transformer")),
     # "tracks" is part of the claim: above the transformer is not enough, the LSTM must solve it
     rules=(Exceeds("lstm", "transformer", OOD_MEAN), Solves(("lstm",))),

@@ -31,8 +31,11 @@ def main(args: argparse.Namespace) -> int:
         for name in list_tasks(args.pattern):
             cls = get_task_entry(name).obj
             task = cls()
-            rows.append([name, cls.metric, task.length, ",".join(map(str, task.eval_lengths)), task.solved_at, f"{task.chance:g}", cls.paper])
-        print(tabulate(rows, headers=["task", "metric", "train length", "eval lengths", "solved_at", "chance", "source"], tablefmt="github"))
+            rows.append([getattr(cls, "family", ""), name, cls.metric, task.length, ",".join(map(str, task.eval_lengths)),
+                         task.solved_at, f"{task.chance:g}", cls.paper])
+        rows.sort(key=lambda row: (row[0], row[1]))  # grouped by family (suite/level), stand-alone tasks first
+        print(tabulate(rows, headers=["family", "task", "metric", "train length", "eval lengths", "solved_at", "chance", "source"],
+                       tablefmt="github"))
     if args.what is None:
         print()
     if args.what in (None, "architectures") and (args.task or args.preset):

@@ -1,0 +1,73 @@
+"""The metric registry: direction and plot range declared once, tasks checked against it, readers use it."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pytest
+
+from bench import list_tasks
+from bench.contract.errors import ArchbenchError
+from bench.contract.metrics import METRICS, Metric, get_metric
+from bench.contract.registry import get_task_entry
+from bench.contract.spec import TaskSpec
+from bench.contract.task import Task
+from bench.report.aggregate import Cell, CellKey
+from bench.report.publish import marks
+from bench.train.metrics import make_metric
+
+
+def test_registered_metrics_direction_and_plot_range() -> None:
+    assert list(METRICS) == ["accuracy", "exact_match", "r2"]
+    for name in ("accuracy", "exact_match"):
+        assert (get_metric(name).low, get_metric(name).high) == (0.0, 1.0)
+    r2 = get_metric("r2")
+    assert (r2.low, r2.high) == (-1.0, 1.0)  # r2 has no lower bound: charts stop at -1 (see the module docstring)
+    assert all(metric.name == name and metric.low < metric.high for name, metric in METRICS.items())
+
+
+def test_every_registered_metric_is_higher_is_better() -> None:
+    """The harness's early stop at solved_at, lr selection and the sample-complexity search compare with >=:
+    a lower-is-better metric must make them read `higher_is_better` before it is registered."""
+    assert all(metric.higher_is_better for metric in METRICS.values())
+
+
+def test_unknown_metric_is_one_line_naming_the_valid_ones() -> None:
+    with pytest.raises(ArchbenchError, match=r"^unknown metric 'f1'; valid: accuracy, exact_match, r2$"):
+        get_metric("f1")
+
+
+def test_best_and_better_follow_the_direction() -> None:
+    up, down = Metric("score", True, 0.0, 1.0), Metric("loss", False, 0.0, math.inf)
+    assert up.best([0.2, 0.9, 0.5]) == 0.9 and down.best([0.2, 0.9, 0.5]) == 0.2
+    assert up.better(0.9, 0.2) and not up.better(0.2, 0.2) and down.better(0.2, 0.9)
+
+
+def test_every_task_names_a_registered_metric_with_an_implementation() -> None:
+    spec = TaskSpec(input_kind="tokens", output_kind="class", seq_len=4, max_seq_len=4, vocab_size=3, num_classes=3)
+    for name in METRICS:
+        assert make_metric(name, spec) is not None  # bench.train.metrics implements every registered metric
+    for task in list_tasks():
+        assert get_task_entry(task).obj.metric in METRICS
+
+
+def test_a_task_class_with_an_unregistered_metric_fails_when_defined() -> None:
+    with pytest.raises(ArchbenchError, match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, r2; got 'f1'"):
+        @dataclass
+        class Bad(Task):
+            metric = "f1"
+
+
+def _cell(arch: str, values: list[float], metric: str) -> Cell:
+    key = CellKey("t", "{}", arch, "{}", None, "{}")
+    records = [{"status": "ok", "seed": s, "metrics": {"metric": metric, "in_distribution": v}} for s, v in enumerate(values)]
+    return Cell(key, arch, records)
+
+
+def test_leaderboard_best_mark_follows_the_metric_direction(monkeypatch: pytest.MonkeyPatch) -> None:
+    low, high = [0.10, 0.11, 0.12], [0.80, 0.81, 0.82]
+    cells = [_cell("a", low, "accuracy"), _cell("b", high, "accuracy")]
+    assert marks(cells) == {id(cells[1]): "best"}
+    monkeypatch.setitem(METRICS, "loss", Metric("loss", False, 0.0, 10.0))
+    cells = [_cell("a", low, "loss"), _cell("b", high, "loss")]
+    assert marks(cells) == {id(cells[0]): "best"}  # lower is better: the smaller mean wins
