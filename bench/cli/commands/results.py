@@ -25,7 +25,7 @@ HELP = "list stored runs: task, architecture, preset, seeds, status, metric, whe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="comma-separated task names")
     parser.add_argument("--arch", help="comma-separated architecture families or labels (e.g. transformer)")
-    parser.add_argument("--stale", action="store_true", help="only records made by another code or package version")
+    parser.add_argument("--stale", action="store_true", help="only stale records (another code, package or record-schema version)")
     parser.add_argument("--include-stale", action="store_true",
                         help="count stale records with the current ones of their configuration (as publish --include-stale)")
     parser.add_argument("--results", default=str(DEFAULT_ROOT), help=f"record directory (default: {DEFAULT_ROOT})")
