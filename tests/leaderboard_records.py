@@ -15,7 +15,7 @@ TASK = "sparse_token_selection"
 TASK_CONFIG = {"code_dim": 64, "code_seed": 0, "codes": "stochastic", "d": 8, "eval_lengths": [32, 64, 128],
                "length": 16, "q": 3, "solved_at": 0.9}
 TRAIN = {"accelerator": "auto", "batch_size": 64, "devices": "auto", "early_stop": True, "eval_every": 100,
-         "grad_clip": 1.0, "lr": 0.003, "n_train": None, "precision": "32-true", "steps": 3000,
+         "grad_clip": 1.0, "lr": 0.003, "n_train": None, "precision": "32-true", "steps": 3000, "strategy": "auto",
          "test_samples": 1024, "val_samples": 512, "weight_decay": 0.01}
 PARAMS = {"transformer": 105_352, "fcn": 105_153, "lstm": 104_996, "gru": 105_668}
 STATE = {"transformer": None, "fcn": None, "lstm": 312, "gru": 180}

@@ -139,11 +139,14 @@ def test_lightning_settings_reach_the_trainer_and_the_record(tmp_path: Path) -> 
     assert metrics["train_samples_per_s"] == metrics["train_samples_per_s_per_device"]
 
 
-def test_strategy_at_its_default_leaves_run_keys_unchanged() -> None:
-    """Records written before `strategy` existed keep matching their runs (and are skipped, not rerun)."""
+def test_every_training_setting_is_in_the_run_key() -> None:
+    """Since schema 2 the key covers the whole TrainConfig (schema-1 records never match a plan: the schema
+    is part of the key, and `migrate` marks them stale), so a setting at its default is no special case."""
     (run,) = smoke_runs(["mean_pool"])
-    old_train = {k: v for k, v in run.train.to_dict().items() if k != "strategy"}
-    assert run.key == run_key(run.task_name, run.task.config(), run.arch, run.arch_config, old_train, run.seed)
+    train = run.train.to_dict()
+    assert run.key == run_key(run.task_name, run.task.config(), run.arch, run.arch_config, train, run.seed)
+    without = {k: v for k, v in train.items() if k != "strategy"}
+    assert run.key != run_key(run.task_name, run.task.config(), run.arch, run.arch_config, without, run.seed)
 
 
 def test_death_reasons_and_executor_choice(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -102,15 +102,17 @@ def test_all_stale_is_an_error_naming_the_option(tmp_path: Path) -> None:
     assert not (tmp_path / "L.md").exists()
 
 
-def test_records_without_code_version_count_as_unknown(tmp_path: Path) -> None:
-    store = RecordStore(tmp_path / "runs")
-    for seed, value in enumerate([0.4, 0.5]):
-        rec = record("gru", seed, value)
-        del rec["environment"]["code_version"]
-        store.append(rec)
+def test_records_of_an_older_schema_are_stale(tmp_path: Path) -> None:
+    """A schema-1 record (here from before the code-version stamp) is read through `migrate` and left out as
+    stale (`schema 1 -> 2`) unless --include-stale."""
+    store = standard_store(tmp_path / "runs")
+    rec = {**record("gru", 7, 0.99), "schema": 1}
+    del rec["environment"]["code_version"], rec["environment"]["code_sources"]
+    store.append(rec)
     text = publish(store, tmp_path / "L.md", plots=False).read_text()
-    assert cell_of(text, "gru").startswith("**0.450")
-    assert "2 predate code-version stamps" in text
+    assert "(n=3)" in cell_of(text, "gru") and "1 stale records left out" in text
+    text = publish(store, tmp_path / "L.md", plots=False, include_stale=True).read_text()
+    assert "(n=4)" in cell_of(text, "gru")
 
 
 def test_truncated_last_line_is_reported_and_the_rest_used(tmp_path: Path, capsys) -> None:

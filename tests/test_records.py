@@ -1,12 +1,18 @@
-"""Run records: round trip, skip-on-existing, corrupt and truncated lines, concurrent writers."""
+"""Run records: round trip, skip-on-existing, corrupt and truncated lines, concurrent writers, and `migrate`
+(the one reader of older record formats)."""
 from __future__ import annotations
 
+import copy
 import json
 import multiprocessing
 from pathlib import Path
 
-from bench.results.schema import make_record, run_key
-from bench.results.store import RecordStore
+import pytest
+
+from bench.results.schema import REQUIRED_FIELDS, SCHEMA, make_record, migrate, run_key
+from bench.results.store import JsonLines, RecordStore
+
+STORED = Path(__file__).resolve().parents[1] / "results" / "runs"
 
 
 def _record(key: str, task: str = "t", **metrics: float) -> dict:
@@ -76,3 +82,75 @@ def test_concurrent_writers_never_corrupt_a_line(tmp_path: Path) -> None:
     records = store.load()
     assert store.report.problems == []
     assert len(records) == workers * count == len({r["key"] for r in records})
+
+
+def _schema_1(task: str, task_config: dict, label: str) -> dict:
+    """A record as schema 1 wrote it before the later fields (strategy, code version, devices) existed."""
+    record = json.loads(json.dumps(make_record(
+        key="old", task=task, task_config=task_config, arch="transformer", arch_config={}, preset="small",
+        train_config={"steps": 10, "batch_size": 4, "n_train": None}, seed=0,
+        metrics={"in_distribution": 0.9, "train_samples_per_s": 100.0})))  # type: ignore[typeddict-item]
+    del record["environment"]["code_version"], record["environment"]["code_sources"]
+    return {**record, "schema": 1, "label": label}
+
+
+def test_migrate_renames_the_split_tasks_and_fills_later_fields() -> None:
+    old = _schema_1("chomsky", {"task": "even_pairs", "length": 40, "output_mode": "teacher_forced"},
+                    "transformer [task=even_pairs, output_mode=blank]")
+    before = copy.deepcopy(old)
+    new = migrate(old)
+    assert old == before  # the input is not changed
+    assert new["schema"] == SCHEMA and new["migrated_from"] == 1 and new["key"] == "old"  # the key it was stored under
+    assert new["task"] == "even_pairs" and new["task_config"] == {"length": 40, "output_mode": "teacher_forced"}
+    assert new["label"] == "transformer [output_mode=blank]"
+    assert new["train_config"]["strategy"] == "auto"
+    assert new["environment"]["code_version"] is None and new["environment"]["code_sources"] == []
+    assert new["metrics"]["devices"] == 1 and new["metrics"]["train_samples_per_s_per_device"] == 100.0
+    assert REQUIRED_FIELDS <= new.keys()
+
+    groups = {"parity": "state_parity", "cyclic": "state_cyclic", "S5": "state_s5", "A5": "state_a5"}
+    for group, name in groups.items():
+        state = migrate(_schema_1("state_tracking", {"group": group, "modulus": 5, "length": 6}, f"gru [group={group}]"))
+        assert (state["task"], state["task_config"], state["label"]) == (name, {"modulus": 5, "length": 6}, "gru")
+    # a record of a task that was not split keeps its name and config; a missing label is the architecture
+    plain = migrate({**_schema_1("copy", {"length": 8}, ""), "label": None})
+    assert (plain["task"], plain["task_config"], plain["label"]) == ("copy", {"length": 8}, "transformer")
+
+
+def test_migrate_keeps_current_records_and_refuses_unknown_ones() -> None:
+    current = json.loads(json.dumps(_record("k1")))
+    assert migrate(current) == current and "migrated_from" not in migrate(current)
+    with pytest.raises(ValueError, match=f"schema {SCHEMA + 1}, newer than this archbench reads: {SCHEMA} and older"):
+        migrate({**current, "schema": SCHEMA + 1})
+    with pytest.raises(ValueError, match="no valid schema version"):
+        migrate({k: v for k, v in current.items() if k != "schema"})
+    with pytest.raises(ValueError, match="without environment, seed"):
+        migrate({k: v for k, v in current.items() if k not in ("seed", "environment")})
+
+
+def test_unreadable_records_are_reported_and_skipped(tmp_path: Path, capsys) -> None:
+    store = RecordStore(tmp_path)
+    store.append(_record("good"))
+    store.append({**_record("future"), "schema": SCHEMA + 1})
+    store.append(_schema_1("chomsky", {"task": "even_pairs", "length": 4}, "a"))  # type: ignore[arg-type]
+    records = store.load()
+    assert sorted((r["key"], r["task"]) for r in records) == [("good", "t"), ("old", "even_pairs")]
+    assert len(store.report.problems) == 1 and "newer than this archbench reads" in store.report.problems[0]
+    assert "skipped an unreadable record" in capsys.readouterr().err
+
+
+def test_other_stored_lines_are_read_as_they_are(tmp_path: Path) -> None:
+    """The sample-complexity searches share the file format but are no run records: never migrated."""
+    lines: JsonLines[dict] = JsonLines(tmp_path, dict)
+    lines.append({"key": "s1", "task": "t", "kind": "sample_complexity"})
+    assert lines.load() == [{"key": "s1", "task": "t", "kind": "sample_complexity"}]
+
+
+@pytest.mark.skipif(not STORED.is_dir(), reason="no stored records in this checkout")
+def test_every_stored_record_migrates() -> None:
+    """Every line in the project's store is a readable record of the current schema after `migrate`."""
+    store = RecordStore(STORED)
+    records = store.load(warn=False)
+    assert records and store.report.problems == []
+    assert all(r["schema"] == SCHEMA and REQUIRED_FIELDS <= r.keys() for r in records)
+    assert not {"chomsky", "state_tracking"} & {r["task"] for r in records}

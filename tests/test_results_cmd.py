@@ -1,14 +1,17 @@
-"""`archbench results` and the freshness rules behind it: code version, stale / unknown records, filters."""
+"""`archbench results` and the freshness rules behind it: code version (staleness by boundary), stale records, filters."""
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from bench.results import code_version as records_module
 from bench.cli.main import main
-from bench.results.freshness import CURRENT, STALE, UNKNOWN, freshness, reference
+from bench.results import code_version as records_module
+from bench.results.freshness import CURRENT, STALE, freshness, reference
+from bench.results.schema import SCHEMA, migrate
 from tests.leaderboard_records import TASK, record, standard_store
 
 
@@ -78,77 +81,135 @@ def test_freshness_rules() -> None:
     env = {**versions, "code_version": "abc", "code_sources": ["tasks/t.py"], "torch": "2.13.0+cpu"}  # the build tag is hardware
     assert freshness({"environment": env}, ref).status == CURRENT
     assert freshness({"environment": {**env, "code_version": "def"}}, ref).reasons == ("code def -> abc",)
-    # the digest is recomputed over the files the record names (a record from before code_sources names none)
+    # the digest is recomputed over the files the record names
     assert freshness({"environment": {**env, "code_sources": []}}, ref).reasons == ("code abc -> xyz",)
-    legacy = {k: v for k, v in env.items() if k not in ("code_version", "code_sources")}
-    assert freshness({"environment": legacy}, ref).status == UNKNOWN  # counted, but shown as unknown
-    assert freshness({"environment": {**legacy, "archbench": "0.0.1"}}, ref).status == STALE
-    assert freshness({"environment": {**env, "lightning": "2.5.0"}}, ref).stale
+    assert freshness({"environment": {**env, "lightning": "2.5.0"}}, ref).reasons == ("lightning 2.5.0 -> 2.6.6",)
+    assert freshness({"environment": {**env, "archbench": "0.0.1"}}, ref).status == STALE
+    # a record written under an older schema is stale by its schema, whatever else matches
+    assert freshness({"environment": env, "migrated_from": 1}, ref).reasons == (f"schema 1 -> {SCHEMA}",)
+    legacy = {**record("gru", 0, 0.5), "schema": 1}  # as written before the code-version stamp
+    legacy["environment"] = {k: v for k, v in legacy["environment"].items() if k not in ("code_version", "code_sources")}
+    old = freshness(migrate(legacy))
+    assert old.stale and old.reasons[0] == f"schema 1 -> {SCHEMA}" and old.reasons[-1].startswith("code none -> ")
     assert freshness(record("gru", 0, 0.5)).status == CURRENT  # a record made now is current
     assert reference()["code_version"] is records_module.code_version
 
 
-def test_code_version_hashes_result_code_but_not_presentation(tmp_path: Path, monkeypatch) -> None:
-    package = tmp_path / "fakepkg"
-    (package / "commands").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "model.py").write_text('"""A model."""\nWIDTH = 1  # units\n')
-    (package / "view.py").write_text("STYLE = 1\n")
-    (package / "commands" / "cmd.py").write_text("X = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(records_module, "HARNESS_PACKAGES", ("fakepkg",))
-    monkeypatch.setattr(records_module, "PRESENTATION_ONLY", frozenset({"fakepkg/view.py"}))
-    monkeypatch.setattr(records_module, "PRESENTATION_DIRS", ("fakepkg/commands/",))
+# A fake source tree with the real layout: the layers of `fakebench`, architectures that import each other,
+# tasks in nested packages (one `__init__` that defines something, one that only registers its modules).
+FAKE_TREE = {
+    "fakebench/__init__.py": '__version__ = "0"\n',
+    "fakebench/contract/__init__.py": "",
+    "fakebench/contract/model.py": "def num_parameters(model):\n    return 1\n",
+    "fakebench/train/__init__.py": "",
+    "fakebench/train/harness.py": '"""The harness."""\nLR_SCALE = 1.0  # of the optimizer\n',
+    "fakebench/results/store.py": "def load():\n    return []\n",
+    "fakebench/run/progress.py": "def bar():\n    return 0\n",
+    "fakebench/run/plan.py": "def plan():\n    return []\n",
+    "fakebench/report/publish.py": "def page():\n    return ''\n",
+    "fakebench/cli/commands/results.py": "def main():\n    return 0\n",
+    "fakearch/__init__.py": "from fakearch import hybrid, recurrent, ssm, transformer  # noqa: F401 (register)\n",
+    "fakearch/base.py": "NORM = 1\n",
+    "fakearch/recurrent.py": "from fakearch.base import NORM\n\ndef lstm():\n    return NORM\n",
+    "fakearch/transformer.py": "from .base import NORM\n\ndef transformer():\n    return NORM\n",
+    "fakearch/ssm.py": "from fakearch import base\n\ndef mamba():\n    return base.NORM\n",
+    "fakearch/hybrid.py": "from fakearch import ssm, transformer\n\ndef hybrid():\n    return ssm.mamba() + transformer.transformer()\n",
+    "faketasks/__init__.py": "import importlib\nimport pkgutil\n\nfor _m in pkgutil.iter_modules(__path__):\n"
+                             "    importlib.import_module(f'{__name__}.{_m.name}')\n",
+    "faketasks/common.py": "def check():\n    return True\n",
+    "faketasks/groups/__init__.py": '"""Group tasks: importing registers each."""\nfrom faketasks.groups import cyclic, parity  # noqa\n',
+    "faketasks/groups/helpers.py": "ORDER = 2\n",
+    "faketasks/groups/cyclic.py": "class Cyclic:\n    pass\n",
+    "faketasks/groups/parity.py": "from .. import common\nfrom faketasks.groups import helpers\n\nclass Parity:\n    pass\n",
+    "faketasks/chomsky/__init__.py": "SIZES = {'even_pairs': 2}\n",
+    "faketasks/chomsky/regular/even_pairs.py": "from faketasks.chomsky import SIZES\n\nclass EvenPairs:\n    pass\n",
+}
 
-    def version() -> str:
+
+def _fake_tree(root: Path, monkeypatch) -> None:
+    for relative, text in FAKE_TREE.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    monkeypatch.syspath_prepend(str(root))
+    importlib.invalidate_caches()
+    monkeypatch.setattr(records_module, "HARNESS_DIRS", ("fakebench/contract", "fakebench/train"))
+    monkeypatch.setattr(records_module, "SOURCE_PACKAGES", ("fakearch", "faketasks"))
+
+
+def _obj(module: str) -> type:
+    return type("Obj", (), {"__module__": module})
+
+
+def test_code_sources_follow_imports_through_nested_packages(tmp_path: Path, monkeypatch) -> None:
+    _fake_tree(tmp_path, monkeypatch)
+    sources = records_module.code_sources
+    # a registration-only package __init__ is left out, and so are the siblings it imports (cyclic)
+    assert sources(_obj("faketasks.groups.parity")) == (
+        "faketasks/common.py", "faketasks/groups/helpers.py", "faketasks/groups/parity.py")
+    # a package __init__ that defines what the module imports is in; a directory without __init__ is fine
+    assert sources(_obj("faketasks.chomsky.regular.even_pairs")) == (
+        "faketasks/chomsky/__init__.py", "faketasks/chomsky/regular/even_pairs.py")
+    assert sources(_obj("fakearch.hybrid")) == (
+        "fakearch/base.py", "fakearch/hybrid.py", "fakearch/ssm.py", "fakearch/transformer.py")
+    assert sources(_obj("faketasks.chomsky")) == ("faketasks/chomsky/__init__.py",)  # an object defined there
+    assert sources(_obj("someone.else"), _obj("faketasks.nothing_here")) == ()
+    assert not {"fakearch", "faketasks"} & set(sys.modules)  # found by reading files, never by importing
+
+
+def test_staleness_by_boundary(tmp_path: Path, monkeypatch) -> None:
+    """Only the contract and training layers and a run's own task and architecture modules decide whether
+    its record is current: a new function in a report, planning, storage or CLI module leaves every record
+    current; a harness edit makes every record stale; an architecture edit exactly the runs using it."""
+    _fake_tree(tmp_path, monkeypatch)
+    versions = {"archbench": "0", "torch": "2", "lightning": "2", "torchmetrics": "1"}
+    ref = {**versions, "code_version": records_module.code_version}
+    runs = {(task, arch): records_module.code_sources(_obj(f"faketasks.{task}"), _obj(f"fakearch.{module}"))
+            for task in ("groups.parity", "chomsky.regular.even_pairs")
+            for arch, module in (("lstm", "recurrent"), ("transformer", "transformer"), ("mamba", "ssm"), ("hybrid", "hybrid"))}
+    records_module.code_version.cache_clear()
+    stored = {run: {"environment": {**versions, "code_version": records_module.code_version(sources),
+                                    "code_sources": list(sources)}} for run, sources in runs.items()}
+
+    def stale_runs() -> set[tuple[str, str]]:
         records_module.code_version.cache_clear()
-        return records_module.code_version()
+        return {run for run, rec in stored.items() if freshness(rec, ref).stale}
+
+    def edit(relative: str, text: str) -> None:
+        (tmp_path / relative).write_text(text)
 
     try:
-        first = version()
-        assert len(first) == 12 and version() == first
-        (package / "view.py").write_text("STYLE = 2\n")
-        (package / "commands" / "cmd.py").write_text("X = 2\n")
-        assert version() == first  # presentation edits keep stored runs current
-        (package / "model.py").write_text('"""A model, documented better."""\n\nWIDTH = 1  # hidden units\n')
-        assert version() == first  # so do docstrings, comments and blank lines
-        (package / "model.py").write_text('"""A model."""\nWIDTH = 2  # units\n')
-        assert version() != first  # a result-producing edit makes them stale
+        assert stale_runs() == set()
+        for relative in ("fakebench/report/publish.py", "fakebench/run/progress.py", "fakebench/run/plan.py",
+                         "fakebench/results/store.py", "fakebench/cli/commands/results.py", "fakebench/__init__.py"):
+            edit(relative, FAKE_TREE[relative] + "\n\ndef harmless():\n    return 42\n")
+        edit("faketasks/groups/cyclic.py", FAKE_TREE["faketasks/groups/cyclic.py"] + "ORDER = 3\n")  # no run uses it
+        edit("fakebench/train/harness.py", '"""The harness, documented better."""\n\nLR_SCALE = 1.0  # of Adam\n')
+        assert stale_runs() == set()  # presentation edits, an unused task, docstrings and comments
+
+        edit("fakebench/train/harness.py", "LR_SCALE = 2.0\n")
+        assert stale_runs() == set(runs)  # the harness measures every run
+        edit("fakebench/train/harness.py", FAKE_TREE["fakebench/train/harness.py"])
+        edit("fakebench/contract/model.py", FAKE_TREE["fakebench/contract/model.py"] + "SCALE = 2\n")
+        assert stale_runs() == set(runs)  # and so does the contract layer
+        edit("fakebench/contract/model.py", FAKE_TREE["fakebench/contract/model.py"])
+        assert stale_runs() == set()
+
+        edit("fakearch/transformer.py", FAKE_TREE["fakearch/transformer.py"] + "\ndef alibi():\n    return 0\n")
+        assert stale_runs() == {(task, arch) for task, arch in runs if arch in ("transformer", "hybrid")}
+        edit("fakearch/transformer.py", FAKE_TREE["fakearch/transformer.py"])
+        edit("faketasks/chomsky/__init__.py", "SIZES = {'even_pairs': 3}\n")
+        assert stale_runs() == {run for run in runs if run[0] == "chomsky.regular.even_pairs"}
+        (tmp_path / "faketasks/groups/helpers.py").unlink()
+        assert stale_runs() == set(runs)  # a source that disappeared makes its runs stale too
     finally:
-        records_module.code_version.cache_clear()  # never leave the fake package's digest cached
+        records_module.code_version.cache_clear()  # never leave the fake tree's digests cached
 
 
-def test_code_version_covers_only_the_runs_own_modules(tmp_path: Path, monkeypatch) -> None:
-    """A run's digest covers its task's and architecture's modules and what they import from those
-    packages: editing an unrelated architecture keeps it current, editing an imported helper does not."""
-    package = tmp_path / "fakearch"
-    package.mkdir()
-    (package / "__init__.py").write_text("from fakearch import net, other\n")
-    (package / "layers.py").write_text("DEPTH = 1\n")
-    (package / "net.py").write_text("from fakearch.layers import DEPTH\nfrom . import helpers\n\ndef build():\n    return DEPTH\n")
-    (package / "helpers.py").write_text("SCALE = 1\n")
-    (package / "other.py").write_text("WIDTH = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(records_module, "SOURCE_PACKAGES", ("fakearch",))
-    builder = type("Builder", (), {"__module__": "fakearch.net"})
-    sources = records_module.code_sources(builder, type("Plugin", (), {"__module__": "someone.else"}))
-    assert sources == ("fakearch/helpers.py", "fakearch/layers.py", "fakearch/net.py")
-
-    def version() -> str:
-        records_module.code_version.cache_clear()
-        return records_module.code_version(sources)
-
-    try:
-        first = version()
-        (package / "other.py").write_text("WIDTH = 2\n")
-        assert version() == first  # another architecture's edit
-        (package / "helpers.py").write_text("SCALE = 2\n")
-        second = version()
-        assert second != first  # a module it imports (relative import)
-        (package / "layers.py").unlink()
-        assert version() != second  # a source that disappeared makes the run stale
-    finally:
-        records_module.code_version.cache_clear()
+def test_the_boundary_of_this_tree() -> None:
+    """Every run's digest covers the contract and training layers and nothing else of bench."""
+    files = [relative for relative, _ in records_module.harness_files()]
+    assert "bench/train/harness.py" in files and "bench/contract/registry.py" in files
+    assert all(f.startswith(("bench/contract/", "bench/train/")) for f in files)
 
 
 def test_records_name_their_sources() -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from bench.results.measures import Figure, over_seeds
 from bench.results.schema import canonical_json
@@ -33,20 +33,9 @@ SEED_FIELDS = ("seed",)
 PER_CELL_TRAIN_FIELDS = ("lr", "n_train")
 
 
-def later_defaults() -> dict[str, Any]:
-    """TrainConfig fields added after the first records (`bench.run.plan.LATER_TRAIN_DEFAULTS`): a record
-    without such a field and one with it at its default are the same run, so they share a cell."""
-    try:
-        from bench.run.plan import LATER_TRAIN_DEFAULTS
-    except ImportError:  # an older runner without the notion: nothing to normalise
-        return {}
-    return dict(LATER_TRAIN_DEFAULTS)
-
-
-def normalized_train(train_config: dict[str, Any], later_defaults: dict[str, Any]) -> dict[str, Any]:
+def normalized_train(train_config: dict[str, Any]) -> dict[str, Any]:
     """The training config as the run key sees it, minus the seed."""
-    return {k: v for k, v in train_config.items()
-            if k not in SEED_FIELDS and not (k in later_defaults and later_defaults[k] == v)}
+    return {k: v for k, v in train_config.items() if k not in SEED_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -141,12 +130,11 @@ class Cell:
         return next((r.get("error") for r in self.failed if r.get("error")), None)
 
 
-def cell_key(entry: dict[str, Any], later: dict[str, Any] | None = None) -> CellKey:
+def cell_key(entry: Mapping[str, Any]) -> CellKey:
     """The configuration of a run record (or of anything stored with the same fields, e.g. a search)."""
-    later = later_defaults() if later is None else later
     return CellKey(entry["task"], canonical_json(entry.get("task_config") or {}), entry["arch"],
                    canonical_json(entry.get("arch_config") or {}), entry.get("preset"),
-                   canonical_json(normalized_train(entry.get("train_config") or {}, later)))
+                   canonical_json(normalized_train(entry.get("train_config") or {})))
 
 
 def validation_keys(records: Iterable[dict[str, Any]]) -> set[str]:
@@ -156,11 +144,10 @@ def validation_keys(records: Iterable[dict[str, Any]]) -> set[str]:
 
 def group_cells(records: Iterable[dict[str, Any]]) -> list[Cell]:
     """Cells in first-seen order. Pass one record per run key (`RecordStore.latest`)."""
-    later = later_defaults()
     cells: dict[CellKey, Cell] = {}
     for record in records:
-        key = cell_key(record, later)
-        cells.setdefault(key, Cell(key, record.get("label") or record["arch"])).records.append(record)
+        key = cell_key(record)
+        cells.setdefault(key, Cell(key, record["label"])).records.append(record)
     return list(cells.values())
 
 

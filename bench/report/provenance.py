@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.results.freshness import UNKNOWN, freshness
 from bench.results.store import RecordStore
 
 
@@ -43,15 +42,13 @@ def provenance(records: list[dict[str, Any]], store: RecordStore, command: str, 
     """Where every number came from: commands, versions, hardware, dates."""
     created = sorted(r["created"] for r in records if r.get("created"))
     commands = collections.Counter(r.get("command") or "(not recorded)" for r in records)
-    unknown = sum(1 for r in records if freshness(r).status == UNKNOWN)
     ok = sum(1 for r in records if r.get("status") == "ok")
     return [
         "## Provenance",
         "",
         f"- **Page**: `{command}`, {datetime.now(timezone.utc).isoformat(timespec='seconds')}; {plots}",
         f"- **Records**: {len(records)} runs ({ok} ok, {len(records) - ok} failed) from `{store.root}`, "
-        f"created {created[0] if created else '?'} to {created[-1] if created else '?'}"
-        + (f"; {unknown} predate code-version stamps (counted, see `bench/results/freshness.py`)" if unknown else ""),
+        f"created {created[0] if created else '?'} to {created[-1] if created else '?'}",
         *(f"- **Left out**: {item}" for item in left_out),
         "- **Commands that produced them**:",
         *(f"  - `{cmd}` ({n} runs)" for cmd, n in commands.most_common()),

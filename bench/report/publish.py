@@ -170,8 +170,7 @@ def sample_complexity(records_dir: Path, task: str) -> dict[aggregate.CellKey, s
     trained are ordinary records with `n_train` set and feed the sample-complexity chart."""
     from bench.run.sample_complexity import load_results
 
-    later = aggregate.later_defaults()
-    return {aggregate.cell_key(result, later): result.get("text") or MISSING for result in load_results(records_dir, task)}
+    return {aggregate.cell_key(result): result.get("text") or MISSING for result in load_results(records_dir, task)}
 
 
 # --- tables ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def group_records(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], li
     """(task, label) -> that configuration's records over seeds, in first-seen order."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for record in records:
-        groups[(record["task"], record.get("label") or record["arch"])].append(record)
+        groups[(record["task"], record["label"])].append(record)
     return groups
 
 

@@ -1,18 +1,15 @@
-"""Is a stored record still comparable with what this installation would measure? current / unknown / stale.
+"""Is a stored record still comparable with what this installation would measure? current or stale.
 
-A record is **stale** when it was made by another archbench version, another code version (the digest
-of the harness and of the run's own task and architecture modules, `bench.results.store.code_version`,
-recomputed over the files the record names in `code_sources`), or another torch / lightning /
-torchmetrics version: mixing such records into one mean would silently average two different
-experiments. Stale records are listed (`archbench results --stale`) and left out of the leaderboard
-unless `--include-stale` is given.
+A record is **stale** when it was written under an older record schema (`schema 1 -> 2`: its key was
+computed under other rules, so it is never the same run as one planned now), by another archbench
+version, by another code version (the digest of the contract and training layers and of the run's own
+task and architecture modules, `bench.results.code_version`, recomputed over the files the record names
+in `code_sources`), or with another torch / lightning / torchmetrics version: mixing such records into
+one mean would silently average two different experiments. Stale records are listed (`archbench results
+--stale`) and left out of the leaderboard unless `--include-stale` is given.
 
-A record without a `code_version` (written before the field existed) is **unknown** when everything
-else matches, and counts like a current one. Why lenient: the first records of this project predate the
-field and were made by the same release; calling them stale would empty the leaderboard without any
-evidence that they differ, while every record written from now on carries the digest, so the grace only
-ever applies to that first batch (and a version bump ends it). `archbench results` shows them as
-"unknown" so nobody mistakes them for verified.
+Every record of the current schema carries a code version; a migrated schema-1 record that predates the
+stamp is stale by its schema anyway, so there is no third, "unknown" status.
 
 Hardware, thread counts and Python versions are not staleness: they change speed, not what is learned,
 and the leaderboard's provenance block lists them.
@@ -23,10 +20,23 @@ import functools
 import importlib
 import importlib.metadata
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable, TypedDict
 
-CURRENT, UNKNOWN, STALE = "current", "unknown", "stale"
-PACKAGES = ("torch", "lightning", "torchmetrics")
+from bench.results.schema import SCHEMA, RunRecord
+
+CURRENT, STALE = "current", "stale"
+
+CodeVersion = Callable[[tuple[str, ...]], str]  # a record's code_sources -> this installation's digest of them
+
+
+class Reference(TypedDict):
+    """What a record is compared with: this installation's versions (`reference`), or a test's."""
+
+    archbench: str | None
+    torch: str | None
+    lightning: str | None
+    torchmetrics: str | None
+    code_version: CodeVersion
 
 
 @dataclass(frozen=True)
@@ -41,8 +51,6 @@ class Freshness:
         return self.status == STALE
 
     def describe(self) -> str:
-        if self.status == UNKNOWN:
-            return "unknown (no code version)"
         return "stale: " + "; ".join(self.reasons) if self.stale else "no"
 
 
@@ -61,45 +69,45 @@ def _installed_version(package: str) -> str | None:
             return None
 
 
-CodeVersion = Callable[[tuple[str, ...]], str]  # a record's code_sources -> this installation's digest of them
-
-
 @functools.lru_cache(maxsize=1)
-def reference() -> dict[str, Any]:
+def reference() -> Reference:
     """This installation's versions, read without importing torch or lightning (publish stays fast):
     package versions, and under `code_version` the function giving the digest of a record's sources."""
     from bench import __version__
     from bench.results.code_version import code_version
 
     return {"archbench": __version__, "code_version": code_version,
-            **{p: public_version(_installed_version(p)) for p in PACKAGES}}
+            "torch": public_version(_installed_version("torch")),
+            "lightning": public_version(_installed_version("lightning")),
+            "torchmetrics": public_version(_installed_version("torchmetrics"))}
 
 
-def freshness(record: dict[str, Any], ref: dict[str, Any] | None = None) -> Freshness:
-    """Compare a record's environment with `ref` (default: this installation)."""
+def freshness(record: RunRecord, ref: Reference | None = None) -> Freshness:
+    """Compare a record (as `migrate` returns it) with `ref` (default: this installation)."""
     ref = reference() if ref is None else ref
-    env = record.get("environment") or {}
+    env = record["environment"]
     reasons = []
-    for name in ("archbench", *PACKAGES):
-        theirs, ours = public_version(env.get(name)), ref.get(name)
-        if theirs != ours:
-            reasons.append(f"{name} {theirs or '?'} -> {ours or '?'}")
-    code = env.get("code_version")
-    current_code: CodeVersion = ref["code_version"]
-    ours = current_code(tuple(env.get("code_sources") or ())) if code is not None else None
-    if code is not None and code != ours:
-        reasons.append(f"code {code} -> {ours}")
-    if reasons:
-        return Freshness(STALE, tuple(reasons))
-    return Freshness(CURRENT if code is not None else UNKNOWN)
+    old_schema = record.get("migrated_from")
+    if old_schema is not None:
+        reasons.append(f"schema {old_schema} -> {SCHEMA}")
+    for name, theirs, ours in (("archbench", env["archbench"], ref["archbench"]), ("torch", env["torch"], ref["torch"]),
+                               ("lightning", env["lightning"], ref["lightning"]),
+                               ("torchmetrics", env["torchmetrics"], ref["torchmetrics"])):
+        if public_version(theirs) != ours:
+            reasons.append(f"{name} {public_version(theirs) or '?'} -> {ours or '?'}")
+    code, ours_code = env["code_version"], ref["code_version"](tuple(env["code_sources"]))
+    if code != ours_code:
+        reasons.append(f"code {code or 'none'} -> {ours_code}")
+    return Freshness(STALE, tuple(reasons)) if reasons else Freshness(CURRENT)
 
 
-def usable(records: list[dict[str, Any]], include_stale: bool = False,
-           ref: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def usable(records: list[RunRecord], include_stale: bool = False,
+           ref: Reference | None = None) -> tuple[list[RunRecord], list[RunRecord]]:
     """Split records into (counted, left out as stale); with `include_stale` nothing is left out."""
     if include_stale:
         return list(records), []
-    kept, stale = [], []
+    kept: list[RunRecord] = []
+    stale: list[RunRecord] = []
     for record in records:
         (stale if freshness(record, ref).stale else kept).append(record)
     return kept, stale

@@ -1,8 +1,9 @@
 """Execute planned runs: skip what is stored and current, train the rest on an executor, store every record."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
+from bench.results.schema import RunRecord, with_fields
 from bench.results.store import RecordStore
 from bench.train.config import ProgressFn
 
@@ -13,10 +14,10 @@ if TYPE_CHECKING:
 from bench.run.job import run_record
 from bench.run.plan import PlannedRun
 
-RunCallback = Callable[[PlannedRun, dict[str, Any], bool], None]  # (run, record, skipped)
+RunCallback = Callable[[PlannedRun, RunRecord, bool], None]  # (run, record, skipped)
 
 
-def split_stored(runs: list[PlannedRun], store: RecordStore, force: bool = False) -> tuple[list[tuple[PlannedRun, dict[str, Any]]], list[PlannedRun]]:
+def split_stored(runs: list[PlannedRun], store: RecordStore, force: bool = False) -> tuple[list[tuple[PlannedRun, RunRecord]], list[PlannedRun]]:
     """(runs whose successful, current record is stored, with it; runs still to do): how an interrupted
     sweep resumes. A stale record (made by other code or package versions, `bench.results.freshness`) does not
     count as done: the run is trained again and its new record supersedes the old one, which is kept."""
@@ -24,10 +25,11 @@ def split_stored(runs: list[PlannedRun], store: RecordStore, force: bool = False
 
     latest = {} if force else store.latest()
     ref = reference()
-    stored, pending = [], []
+    stored: list[tuple[PlannedRun, RunRecord]] = []
+    pending: list[PlannedRun] = []
     for run in runs:
         record = latest.get(run.key)
-        if record is not None and record.get("status") == "ok" and not freshness(record, ref).stale:
+        if record is not None and record["status"] == "ok" and not freshness(record, ref).stale:
             stored.append((run, record))
         else:
             pending.append(run)
@@ -42,13 +44,13 @@ def execute(
     progress_for: Callable[[PlannedRun], ProgressFn | None] | None = None,
     on_done: RunCallback | None = None,
     executor: "Executor | None" = None,
-) -> list[dict[str, Any]]:
+) -> list[RunRecord]:
     """Run what is not stored yet (everything with `force`) on `executor` (default: one at a time, in this
     process), append every record to `store` here, in the driver; return the records in plan order."""
     from bench.run.executors import SerialExecutor
 
     stored, pending = split_stored(runs, store, force)
-    records = {id(run): {**record, **run.record_extra} for run, record in stored}  # e.g. how its lr was chosen
+    records = {id(run): with_fields(record, run.record_extra) for run, record in stored}  # e.g. how its lr was chosen
     for run, record in stored:
         if on_done:
             on_done(run, record, True)
@@ -62,7 +64,7 @@ def execute(
 
 
 def execute_with_progress(runs: list[PlannedRun], store: RecordStore, force: bool = False,
-                          command: str | None = None) -> list[dict[str, Any]]:
+                          command: str | None = None) -> list[RunRecord]:
     """`execute` under a progress display (one bar over runs, one over the current run's steps)."""
     from bench.run.progress import RunProgress
 
@@ -71,7 +73,7 @@ def execute_with_progress(runs: list[PlannedRun], store: RecordStore, force: boo
                        progress_for=progress.start_run, on_done=progress.finish_run)
 
 
-def execute_one(run: PlannedRun, store: RecordStore, command: str | None, progress: ProgressFn | None) -> dict[str, Any]:
+def execute_one(run: PlannedRun, store: RecordStore, command: str | None, progress: ProgressFn | None) -> RunRecord:
     """Train and record one run; an exception inside it becomes a failed record, not a crash."""
     record = run_record(run, command, progress)
     store.append(record)

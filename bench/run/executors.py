@@ -22,13 +22,14 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterator, Sequence
 
 from bench.contract.errors import ArchbenchError, require
+from bench.results.schema import RunRecord
 from bench.run.job import make_run_record, run_record
 from bench.run.plan import PlannedRun
 from bench.train.config import ProgressFn
 
 EXECUTORS = ("serial", "local", "ray")
 ProgressFor = Callable[[PlannedRun], "ProgressFn | None"]  # called when a run starts; returns its step reporter
-Outcome = tuple[PlannedRun, dict[str, Any]]
+Outcome = tuple[PlannedRun, RunRecord]
 RAY_HINT = "the ray executor needs Ray: pip install 'archbench[ray]'"
 
 
@@ -169,7 +170,7 @@ class _Worker:
         except OSError:  # died while idle; `collect` reports it against this run
             pass
 
-    def collect(self, run: PlannedRun, report: ProgressFn | None, command: str | None) -> dict[str, Any] | None:
+    def collect(self, run: PlannedRun, report: ProgressFn | None, command: str | None) -> RunRecord | None:
         """Forward progress; the run's record once it is done (or failed because the worker died), else None."""
         try:
             while self.conn.poll():
@@ -298,7 +299,7 @@ class RayExecutor(Executor):
                 ray.shutdown()
 
 
-def _ray_run(index: int, payload: bytes, command: str | None, threads: int, plugins: list[str], events: Any) -> dict[str, Any]:
+def _ray_run(index: int, payload: bytes, command: str | None, threads: int, plugins: list[str], events: Any) -> RunRecord:
     """The Ray task: one run, its progress sent through `events` (a Ray queue) to the driver."""
     set_threads(threads)
     from bench.contract.registry import load_plugins

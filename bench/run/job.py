@@ -2,28 +2,24 @@
 from __future__ import annotations
 
 import traceback
-from typing import TYPE_CHECKING, Any
 
 from bench.contract.registry import (
     build_architecture,
     get_architecture,
 )
 from bench.results.code_version import code_sources
-from bench.results.schema import make_record
+from bench.results.schema import RunRecord, make_record
+from bench.run.plan import PlannedRun
 from bench.train.config import ProgressFn
 from bench.train.harness import run_one
-
-if TYPE_CHECKING:
-    pass
+from bench.train.measurements import RunMetrics
 
 
-from bench.run.plan import PlannedRun
-
-
-def run_record(run: PlannedRun, command: str | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
+def run_record(run: PlannedRun, command: str | None = None, progress: ProgressFn | None = None) -> RunRecord:
     """Train one run and return its record, not stored (executors in other processes or on other machines
     send it back to the driver); an exception inside the run becomes a failed record, not a crash."""
-    metrics, error = None, None
+    metrics: RunMetrics | None = None
+    error: str | None = None
     try:
         metrics = run_one(run.task, lambda spec: build_architecture(run.arch, spec, **run.arch_config), run.train, run.seed, progress)
     except KeyboardInterrupt:
@@ -35,15 +31,12 @@ def run_record(run: PlannedRun, command: str | None = None, progress: ProgressFn
     return make_run_record(run, metrics, error, command)
 
 
-def make_run_record(run: PlannedRun, metrics: dict[str, Any] | None, error: str | None, command: str | None) -> dict[str, Any]:
+def make_run_record(run: PlannedRun, metrics: RunMetrics | None, error: str | None, command: str | None) -> RunRecord:
     """The record of `run`; failed with `error` when there is one (also for a worker process that died)."""
-    record = make_record(
+    return make_record(
         key=run.key, task=run.task_name, task_config=run.task.config(), arch=run.arch,
         arch_config=run.arch_config, preset=run.preset, train_config=run.train.to_dict(), seed=run.seed,
         metrics=metrics, status="ok" if error is None else "failed", error=error, command=command,
-        sources=code_sources(type(run.task), get_architecture(run.arch).obj),
+        sources=code_sources(type(run.task), get_architecture(run.arch).obj), label=run.label, extra=run.record_extra,
     )
-    record["label"] = run.label
-    record.update(run.record_extra)
-    return record
 

@@ -45,23 +45,13 @@ class PlannedRun:
 
     @property
     def key(self) -> str:
-        return run_key(self.task_name, self.task.config(), self.arch, self.arch_config, train_key(self.train), self.seed)
+        return run_key(self.task_name, self.task.config(), self.arch, self.arch_config, self.train.to_dict(), self.seed)
 
     @property
     def label(self) -> str:
         """Architecture plus whatever the user set, e.g. `transformer [codes=fixed]`."""
         extras = {**self.user_task_params, **self.user_arch_params}
         return self.arch + (" [" + ", ".join(f"{k}={v}" for k, v in extras.items()) + "]" if extras else "")
-
-
-# TrainConfig fields added after the first records were written: left out of the run key while at
-# their default, so that adding a field does not orphan every stored run.
-LATER_TRAIN_DEFAULTS: dict[str, Any] = {"strategy": "auto"}
-
-
-def train_key(train: TrainConfig) -> dict[str, Any]:
-    """The training settings that enter the run key (the record stores all of them)."""
-    return {k: v for k, v in train.to_dict().items() if k not in LATER_TRAIN_DEFAULTS or LATER_TRAIN_DEFAULTS[k] != v}
 
 
 def parse_assignments(items: Iterable[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -15,6 +15,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bench.results.schema import RunRecord
+
 
 class RunProgress:
     """Context manager; `start_run` returns the per-step callback the harness calls."""
@@ -48,7 +50,7 @@ class RunProgress:
 
         return report
 
-    def finish_run(self, run: Any, record: dict, skipped: bool) -> None:
+    def finish_run(self, run: Any, record: RunRecord, skipped: bool) -> None:
         if skipped:
             status = "stored, skipped"
         elif record["status"] != "ok":

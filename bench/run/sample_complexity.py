@@ -40,7 +40,7 @@ from bench.results.measures import (
     solved,
 )
 from bench.results.schema import canonical_json, run_key
-from bench.results.store import RecordStore
+from bench.results.store import JsonLines
 from bench.run.plan import PlannedRun
 
 DEFAULT_RATIO = 1.25
@@ -224,9 +224,9 @@ def make_result(runs: Sequence[PlannedRun], measured: dict[str, Any], n_min: int
     }
 
 
-def result_store(results_root: str | Path) -> RecordStore:
+def result_store(results_root: str | Path) -> JsonLines[dict[str, Any]]:
     """Search results live beside the run records, in a subdirectory the run-record reader never globs."""
-    return RecordStore(Path(results_root) / SUBDIR)
+    return JsonLines(Path(results_root) / SUBDIR, dict)
 
 
 def load_results(results_root: str | Path, task: str | None = None) -> list[dict[str, Any]]:

@@ -26,8 +26,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from bench.results.schema import RunRecord
 
-def record_status(record: dict[str, Any], skipped: bool = False) -> str:
+
+def record_status(record: RunRecord, skipped: bool = False) -> str:
     """One short phrase for a finished run: its metric, solved or not, FAILED, or skipped."""
     if skipped:
         return "stored, skipped"
@@ -83,7 +85,7 @@ class SweepProgress:
 
         return report
 
-    def finish_run(self, run: Any, record: dict[str, Any], skipped: bool) -> None:
+    def finish_run(self, run: Any, record: RunRecord, skipped: bool) -> None:
         assert self.overall is not None
         row = self.rows.pop(id(run), None)
         if row is not None:

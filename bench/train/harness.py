@@ -32,6 +32,7 @@ from bench.contract.model import num_parameters, state_size, supports_length
 from bench.contract.spec import Batch, TaskSpec
 from bench.contract.task import Task
 from bench.train.data import TrainStream, fixed_set
+from bench.train.measurements import RunMetrics
 from bench.train.metrics import make_metric, masked_loss
 
 ProgressFn = Callable[[int, int, "float | None"], None]  # (step, max_steps, last validation metric)
@@ -173,7 +174,7 @@ def run_one(
     config: TrainConfig,
     seed: int,
     progress: ProgressFn | None = None,
-) -> dict[str, Any]:
+) -> RunMetrics:
     """Train one model on one task with one seed; return the measurements (the record's `metrics`).
 
     Raw measurements only: figures derived from them (the mean beyond the training length, medians over

@@ -25,7 +25,7 @@ HELP = "list stored runs: task, architecture, preset, seeds, status, metric, whe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="comma-separated task names")
     parser.add_argument("--arch", help="comma-separated architecture families or labels (e.g. transformer)")
-    parser.add_argument("--stale", action="store_true", help="only records made by another code or package version")
+    parser.add_argument("--stale", action="store_true", help="only stale records (another code, package or record-schema version)")
     parser.add_argument("--include-stale", action="store_true",
                         help="count stale records with the current ones of their configuration (as publish --include-stale)")
     parser.add_argument("--results", default=str(DEFAULT_ROOT), help=f"record directory (default: {DEFAULT_ROOT})")
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def select(records: list[dict[str, Any]], tasks: list[str] | None, archs: list[str] | None) -> list[dict[str, Any]]:
     """Records of the given tasks and architecture families/labels (None: all)."""
     return [r for r in records if (not tasks or r["task"] in tasks)
-            and (not archs or r["arch"] in archs or (r.get("label") or r["arch"]) in archs)]
+            and (not archs or r["arch"] in archs or r["label"] in archs)]
 
 
 def results_rows(records: list[dict[str, Any]], include_stale: bool = False) -> list[list[str]]:
@@ -78,7 +78,7 @@ HEADERS = ["task", "architecture", "preset", "n_train", "steps", "lr", "seeds", 
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.results.freshness import STALE, UNKNOWN, freshness
+    from bench.results.freshness import STALE, freshness
 
     store = RecordStore(args.results)
     records = list(store.latest(store.load()).values())
@@ -95,7 +95,6 @@ def main(args: argparse.Namespace) -> int:
                              f"architectures: {stored_archs}")
     status = [freshness(r).status for r in chosen]
     stale = [r for r, s in zip(chosen, status) if s == STALE]
-    unknown = status.count(UNKNOWN)
     if args.stale:
         if not stale:
             print(f"no stale records among the {len(chosen)} listed in {store.root}")
@@ -103,10 +102,8 @@ def main(args: argparse.Namespace) -> int:
         chosen = stale
     print(tabulate(results_rows(chosen, args.include_stale), headers=HEADERS, tablefmt=args.format, disable_numparse=True))
     print(f"\n{len(chosen)} runs in {store.root}" + (
-        f"; {len(stale)} stale (made by another code or package version): left out of `archbench publish` "
-        "unless --include-stale" if stale else "")
-        + (f"; {unknown} without a code version (written before it was stamped; counted like current ones)"
-           if unknown and not args.stale else ""))
+        f"; {len(stale)} stale (made by another code, package or record-schema version): left out of `archbench publish` "
+        "unless --include-stale" if stale else ""))
     if store.report.problems:
         print(f"{len(store.report.problems)} unreadable line(s) skipped (see the warnings above)")
     return 0
