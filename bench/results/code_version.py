@@ -8,6 +8,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from bench.contract.registry import builtin_dir
+
 PRESENTATION_ONLY = frozenset({
     "bench/__main__.py", "bench/cli/main.py", "bench/results/store.py", "bench/results/stats.py", "bench/report/tables.py",
     "bench/run/progress.py", "bench/results/freshness.py", "bench/report/aggregate.py", "bench/report/publish.py", "bench/report/plots.py",
@@ -21,7 +23,10 @@ SOURCE_PACKAGES = ("architectures", "tasks")  # a run's digest covers only its o
 
 
 def _package_root(package: str) -> Path | None:
-    """Where `package` lives, found without importing it (so `publish` stays fast)."""
+    """Where `package` lives, found without importing it (so `publish` stays fast); archbench's own packages
+    by location, beside `bench`, so that a user's `tasks.py` earlier on the path cannot stand in for them."""
+    if (builtin_dir(package) / "__init__.py").is_file():
+        return builtin_dir(package)
     spec = importlib.util.find_spec(package)
     locations = list(spec.submodule_search_locations or []) if spec else []
     return Path(locations[0]) if locations else None
