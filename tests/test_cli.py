@@ -65,7 +65,7 @@ BAD = [
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--seeds", "0,0"], "--seeds lists 0 more than once; got '0,0'"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool,mean_pool"], "--arch lists mean_pool more than once"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--seeds", ","], "--seeds needs at least one value"),
-    (["--task", "sparse_token_selection", "--arch", "mean_pool", "--format", "nope"], "unknown --format 'nope'; valid: "),
+    (["--task", "sparse_token_selection", "--arch", "mean_pool", "--format", "nope"], "unknown table format 'nope' (--format); valid: "),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--threads", "0"], "--threads must be > 0; got 0"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--lr-grid", "a"], "list of floats"),
 ]

@@ -66,7 +66,7 @@ def check_options(args: argparse.Namespace) -> None:
         from tabulate import tabulate_formats
 
         if fmt not in tabulate_formats:
-            raise ArchbenchError(f"unknown --format {fmt!r}; valid: {', '.join(sorted(tabulate_formats))}")
+            raise ArchbenchError(f"unknown table format {fmt!r} (--format); valid: {', '.join(sorted(tabulate_formats))}")
     results = getattr(args, "results", None)
     if results is not None and Path(results).exists() and not Path(results).is_dir():
         raise ArchbenchError(f"--results {results!r} is a file; it must be a directory (of run records)")
