@@ -10,6 +10,11 @@ include this directory, which is what makes `pytest --benchmark-only` find the s
 them, a benchmark in this directory runs only with `--benchmark-only` or when its file or this
 directory is named on the command line (`pytest benchmarks/test_overhead.py`). pytest-benchmark's own
 `--benchmark-skip` and `--benchmark-disable` work as usual.
+
+Threads: the suite trains and times on the thread count every training command uses
+(`bench.run.executors.default_threads`: 1, or OMP_NUM_THREADS when set), never torch's one per core,
+which another process on the machine turns into a many-fold slowdown; the count is printed with the
+results and stored in every record and `extra_info`.
 """
 from __future__ import annotations
 
@@ -56,6 +61,17 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.section("archbench")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def archbench_threads(archbench_report: Callable[[str], None]) -> int:
+    """Pin this session's torch threads (see the module docstring) before any benchmark trains or times."""
+    from bench.run.executors import THREADS_ENV, default_threads, set_threads
+
+    threads = default_threads()
+    set_threads(threads)
+    archbench_report(f"torch threads: {threads} ({THREADS_ENV} to change)")
+    return threads
 
 
 @pytest.fixture(scope="session")

@@ -395,7 +395,7 @@ def test_cli_reproduce_smoke_end_to_end(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "sts-length" in out and "inconclusive (too few seeds" in out  # smoke has one seed
     records = [json.loads(line) for line in (results / "sparse_token_selection.jsonl").read_text().splitlines()]
-    assert [r["label"] for r in records] == ["transformer [codes=stochastic]", "transformer [codes=fixed]"]
+    assert [r["label"] for r in records] == ["transformer", "transformer [codes=fixed]"]  # stochastic: the task's default
     assert all(r["status"] == "ok" for r in records)
     page = doc.read_text()
     assert "## sts-length" in page and "archbench reproduce sts-length --profile smoke" in page
@@ -419,5 +419,5 @@ def test_cli_runs_the_follow_up_of_a_claim_that_did_not_reproduce(tmp_path: Path
     out = capsys.readouterr().out
     assert "follow-ups (larger budgets" in out and "not reproduced (stochastic codes stay below 2)" in out
     records = [json.loads(line) for line in (results / "sparse_token_selection.jsonl").read_text().splitlines()]
-    assert [(r["label"], r["seed"]) for r in records][2:] == [("transformer [codes=stochastic]", 0), ("transformer [codes=stochastic]", 1)]
+    assert [(r["label"], r["seed"]) for r in records][2:] == [("transformer", 0), ("transformer", 1)]  # codes=stochastic: the default
     assert "**What was tried**: one seed decides nothing." in doc.read_text()

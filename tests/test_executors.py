@@ -23,6 +23,7 @@ from bench.run.executors import (
     LocalExecutor,
     SerialExecutor,
     death_reason,
+    default_threads,
     make_executor,
 )
 from bench.run.plan import PlannedRun, plan
@@ -61,6 +62,7 @@ def test_serial_and_local_pool_give_equal_records(tmp_path: Path) -> None:
     for a, b in zip(serial, local):
         assert_same_metrics(a, b)
     assert {r["key"] for r in RecordStore(tmp_path / "local").load()} == {r.key for r in runs}
+    assert [r["environment"]["torch_threads"] for r in local] == [1, 1]  # what each worker trained with
 
 
 def test_a_stale_record_is_trained_again_and_kept(tmp_path: Path) -> None:
@@ -216,3 +218,32 @@ def test_sweep_killed_midway_resumes_with_every_run_present_once(tmp_path: Path)
     lines = [json.loads(line) for line in records.read_text().splitlines()]
     assert sorted(r["seed"] for r in lines) == [0, 1, 2, 3, 4, 5]
     assert all(r["status"] == "ok" for r in lines)
+
+
+def test_thread_policy_one_per_run_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never torch's one-per-core default: --threads, else an explicit OMP_NUM_THREADS, else 1; a bad
+    value is a user error."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert default_threads() == 1 and default_threads(3) == 3
+    assert LocalExecutor(workers=2).threads == 1
+    assert make_executor("serial").threads == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert default_threads() == 2 and default_threads(4) == 4
+    assert LocalExecutor(workers=2).threads == 2 and make_executor("serial").threads == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    with pytest.raises(ArchbenchError, match="OMP_NUM_THREADS must be a positive integer when set; got 'many'"):
+        default_threads()
+    with pytest.raises(ArchbenchError, match="--threads must be > 0; got 0"):
+        default_threads(0)
+
+
+def test_run_trains_on_the_threads_it_was_given_and_records_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    base = ["--plugin", MEAN_POOL, "run", "--task", TASK, "--arch", "mean_pool", "--profile", "smoke", "--steps", "2"]
+    assert main(base + ["--results", str(tmp_path / "default")]) == 0
+    assert main(base + ["--results", str(tmp_path / "two"), "--threads", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "preset tiny, 1 torch thread;" in out and "preset tiny, 2 torch threads;" in out
+    assert [r["environment"]["torch_threads"] for r in RecordStore(tmp_path / "default").load()] == [1]
+    assert [r["environment"]["torch_threads"] for r in RecordStore(tmp_path / "two").load()] == [2]

@@ -1,6 +1,7 @@
 """Task and architecture registries (the timm `register_model` / `create_model` pattern, smaller).
 
-Built-ins register when the `tasks` and `architectures` packages are imported; third-party plugins
+Built-ins register when the `tasks` and `architectures` packages are imported (loaded from the directory
+next to `bench`, never by name: see `load_builtins`); third-party plugins
 through the entry-point groups `archbench.tasks` / `archbench.architectures`, the `--plugin` CLI flag
 or the `ARCHBENCH_PLUGINS` environment variable (comma-separated modules or .py files).
 Every lookup and every parameter is validated here, so a typo fails before any training starts.
@@ -15,6 +16,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import traceback
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,17 +129,63 @@ def register_architecture(
 # discovery
 
 
+BUILTIN_PACKAGES = ("tasks", "architectures")
+# The built-in packages sit next to the `bench` package, in a checkout and in site-packages alike.
+BUILTIN_ROOT = Path(__file__).resolve().parents[2]
+
 _builtins_loaded = False
 
 
+def builtin_dir(package: str) -> Path:
+    """Where the built-in package `package` (`tasks`, `architectures` or `bench`) lives, without importing it."""
+    return BUILTIN_ROOT / package
+
+
+def load_builtins() -> None:
+    """Import the built-in `tasks` and `architectures` packages (they register on import) from their own
+    directory, under their canonical names.
+
+    Why by location: `tasks` and `architectures` are common module names. Imported by name, a user's own
+    `tasks.py` earlier on `sys.path` (the current directory under `python -m bench`, a notebook's folder)
+    would be imported instead, and archbench would silently run without its tasks. Loaded from the
+    directory beside `bench`, the built-ins are always archbench's own; once they hold their names in
+    `sys.modules`, every later `import tasks.x` (task modules, plugins, unpickling in a worker) finds them.
+    """
+    for package in BUILTIN_PACKAGES:
+        _load_builtin(package)
+
+
+def _load_builtin(package: str) -> None:
+    init = builtin_dir(package) / "__init__.py"
+    loaded = sys.modules.get(package)
+    if loaded is not None:
+        where = getattr(loaded, "__file__", None)
+        if where is not None and Path(where).resolve() == init.resolve():
+            return  # already ours (imported by name from a checkout, or loaded here before)
+        raise ArchbenchError(
+            f"a module named {package!r} ({where or 'built in'}) was imported before archbench's built-in "
+            f"{package} ({init.parent}); rename that module so that it does not shadow archbench's")
+    if not init.is_file():  # an unusual installation: fall back to the import system
+        importlib.import_module(package)
+        return
+    spec = importlib.util.spec_from_file_location(package, init, submodule_search_locations=[str(init.parent)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[package] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(package, None)
+        raise
+
+
 def _ensure_builtins() -> None:
-    """Import the built-in packages (they register on import) and the configured plugins, once."""
+    """Import the built-in packages and the configured plugins (entry points, ARCHBENCH_PLUGINS), once."""
     global _builtins_loaded
     if _builtins_loaded:
         return
     _builtins_loaded = True
-    importlib.import_module("tasks")
-    importlib.import_module("architectures")
+    load_builtins()
     _load_entry_points()
     env = os.environ.get(PLUGINS_ENV, "")
     load_plugins([p for p in env.split(",") if p.strip()])
@@ -161,24 +209,57 @@ def _load_entry_points() -> None:
 
 
 def load_plugins(plugins: list[str]) -> None:
-    """Import each plugin: a dotted module name, or a path to a `.py` file. Importing registers it."""
+    """Import each plugin: a dotted module name, or a path to a `.py` file. Importing registers it.
+
+    The built-ins load first (when there is a plugin: commands that only read records stay free of
+    torch), so a plugin's `from architectures.base import ...` finds archbench's own module. A plugin that cannot be imported, for whatever reason (a syntax error, a missing dependency,
+    an exception at import, a name already registered), is a user error: one line naming the plugin and
+    the error, never a traceback.
+    """
+    if any(p.strip() for p in plugins):
+        load_builtins()
     for raw in plugins:
         plugin = raw.strip()
+        if not plugin:
+            continue
         path = Path(plugin)
+        is_file = plugin.endswith(".py") or path.is_file()
+        if is_file and not path.is_file():
+            raise ArchbenchError(f"plugin file {plugin!r} does not exist")
         try:
-            if plugin.endswith(".py") or path.is_file():
-                if not path.is_file():
-                    raise ArchbenchError(f"plugin file {plugin!r} does not exist")
-                module_name = f"archbench_plugin_{path.stem}"
-                spec = importlib.util.spec_from_file_location(module_name, path)
-                assert spec is not None and spec.loader is not None
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[module_name] = module
-                spec.loader.exec_module(module)
+            if is_file:
+                _exec_file(path, f"archbench_plugin_{path.stem}")
             else:
                 importlib.import_module(plugin)
         except ModuleNotFoundError as exc:
-            raise ArchbenchError(f"plugin {plugin!r} cannot be imported: {exc}") from exc
+            if is_file or not (exc.name and (plugin == exc.name or plugin.startswith(exc.name + "."))):
+                raise ArchbenchError(f"plugin {plugin!r} failed to import: {_one_line(exc, path if is_file else None)}") from exc
+            raise ArchbenchError(f"plugin {plugin!r} cannot be imported: {exc}") from exc  # no such module
+        except Exception as exc:
+            raise ArchbenchError(f"plugin {plugin!r} failed to import: {_one_line(exc, path if is_file else None)}") from exc
+
+
+def _exec_file(path: Path, module_name: str) -> None:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)  # half-run: a later attempt starts afresh
+        raise
+
+
+def _one_line(exc: Exception, path: Path | None) -> str:
+    """`SyntaxError: invalid syntax (my_arch.py, line 3)`: the error and, for an exception raised while a
+    plugin file ran, the file's own line that raised it."""
+    lines = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    if isinstance(exc, (SyntaxError, ArchbenchError)) or path is None:
+        return text
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path.resolve()]
+    return text + (f" ({path.name}, line {frames[-1].lineno})" if frames else "")
 
 
 # ---------------------------------------------------------------------------------------------

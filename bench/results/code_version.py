@@ -18,6 +18,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any, Iterator
 
+from bench.contract.registry import builtin_dir
+
 # Shared by every run: every `.py` file under these package-relative directories is in every digest.
 HARNESS_DIRS = ("bench/contract", "bench/train")
 # A run's digest covers only its own modules of these packages (`code_sources`).
@@ -25,7 +27,10 @@ SOURCE_PACKAGES = ("architectures", "tasks")
 
 
 def _package_root(package: str) -> Path | None:
-    """Where `package` lives, found without importing it (so `publish` stays fast)."""
+    """Where `package` lives, found without importing it (so `publish` stays fast); archbench's own packages
+    by location, beside `bench`, so that a user's `tasks.py` earlier on the path cannot stand in for them."""
+    if (builtin_dir(package) / "__init__.py").is_file():
+        return builtin_dir(package)
     spec = importlib.util.find_spec(package)
     locations = list(spec.submodule_search_locations or []) if spec else []
     return Path(locations[0]) if locations else None

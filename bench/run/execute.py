@@ -5,16 +5,18 @@ from typing import TYPE_CHECKING, Callable
 
 from bench.results.schema import RunRecord, with_fields
 from bench.results.store import RecordStore
+from bench.run.interrupt import Interrupted, Kept, deferred
+from bench.run.job import run_record
+from bench.run.plan import PlannedRun
 from bench.train.config import ProgressFn
 
 if TYPE_CHECKING:
     from bench.run.executors import Executor
 
 
-from bench.run.job import run_record
-from bench.run.plan import PlannedRun
 
 RunCallback = Callable[[PlannedRun, RunRecord, bool], None]  # (run, record, skipped)
+SplitCallback = Callable[[int, int], None]  # (runs stored already, runs to train), before any training
 
 
 def split_stored(runs: list[PlannedRun], store: RecordStore, force: bool = False) -> tuple[list[tuple[PlannedRun, RunRecord]], list[PlannedRun]]:
@@ -44,33 +46,58 @@ def execute(
     progress_for: Callable[[PlannedRun], ProgressFn | None] | None = None,
     on_done: RunCallback | None = None,
     executor: "Executor | None" = None,
+    on_split: SplitCallback | None = None,
 ) -> list[RunRecord]:
     """Run what is not stored yet (everything with `force`) on `executor` (default: one at a time, in this
-    process), append every record to `store` here, in the driver; return the records in plan order."""
+    process), append every record to `store` here, in the driver; return the records in plan order.
+
+    Interrupted (`bench.run.interrupt`), it stores nothing of the runs in progress and attaches to the
+    exception what it kept, for the command to report."""
     from bench.run.executors import SerialExecutor
 
     stored, pending = split_stored(runs, store, force)
+    if on_split:
+        on_split(len(stored), len(pending))
     records = {id(run): with_fields(record, run.record_extra) for run, record in stored}  # e.g. how its lr was chosen
     for run, record in stored:
         if on_done:
             on_done(run, record, True)
-    for run, record in (executor or SerialExecutor()).map(pending, command, progress_for):
-        if _rank_zero():  # under a multi-process Lightning strategy every rank runs this loop; one writes
-            store.append(record)
-        records[id(run)] = record
-        if on_done:
-            on_done(run, record, False)
+    in_flight: dict[int, PlannedRun] = {}
+
+    def started(run: PlannedRun) -> ProgressFn | None:
+        in_flight[id(run)] = run
+        return progress_for(run) if progress_for else None
+
+    try:
+        for run, record in (executor or SerialExecutor()).map(pending, command, started):
+            with deferred():  # a signal now waits until the record is whole on disk
+                if _rank_zero():  # under a multi-process Lightning strategy every rank runs this loop; one writes
+                    store.append(record)
+                records[id(run)] = record
+                in_flight.pop(id(run), None)
+            if on_done:
+                on_done(run, record, False)
+    except Interrupted as exc:
+        if exc.kept is None:  # the innermost batch reports; an outer one (e.g. a claim's) keeps its words
+            trained = len(records) - len(stored)
+            exc.kept = Kept(len(runs), len(stored), trained, [f"{r.label} seed {r.seed}" for r in in_flight.values()])
+        raise
     return [records[id(run)] for run in runs]
 
 
 def execute_with_progress(runs: list[PlannedRun], store: RecordStore, force: bool = False,
-                          command: str | None = None) -> list[RunRecord]:
+                          command: str | None = None, on_split: SplitCallback | None = None) -> list[RunRecord]:
     """`execute` under a progress display (one bar over runs, one over the current run's steps)."""
     from bench.run.progress import RunProgress
 
     with RunProgress(len(runs)) as progress:
-        return execute(runs, store, force=force, command=command,
-                       progress_for=progress.start_run, on_done=progress.finish_run)
+        def split(stored: int, pending: int) -> None:
+            progress.planned(stored, pending)
+            if on_split:
+                on_split(stored, pending)
+
+        return execute(runs, store, force=force, command=command, progress_for=progress.start_run,
+                       on_done=progress.finish_run, on_split=split)
 
 
 def execute_one(run: PlannedRun, store: RecordStore, command: str | None, progress: ProgressFn | None) -> RunRecord:
@@ -78,8 +105,6 @@ def execute_one(run: PlannedRun, store: RecordStore, command: str | None, progre
     record = run_record(run, command, progress)
     store.append(record)
     return record
-
-
 
 
 def _rank_zero() -> bool:

@@ -48,7 +48,8 @@ class Executor(ABC):
 
 
 class SerialExecutor(Executor):
-    """One run after another in this process (the default; what `archbench run` uses)."""
+    """One run after another in this process (the default; what `archbench run` uses). With `threads`
+    it sets this process's torch threads first; without, it leaves them as they are (a library caller's)."""
 
     name = "serial"
 
@@ -72,14 +73,30 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def default_layout(cores: int) -> tuple[int, int]:
-    """(workers, threads per worker) for the local pool: one single-threaded worker per core.
+THREADS_ENV = "OMP_NUM_THREADS"
 
-    Measured on a 2-core machine with small models (README, "Scaling"): two one-thread workers gave
-    more total throughput than one two-thread worker, because tiny models do not keep two intra-op
-    threads busy while the Python and Lightning overhead of a step runs on one core either way.
+
+def default_threads(requested: int | None = None) -> int:
+    """Torch threads for each training process: `requested` (`--threads`), else an explicit
+    `OMP_NUM_THREADS`, else 1.
+
+    Why 1 and not torch's default (one intra-op thread per core): with another process on the machine,
+    runs of small models on the default were measured many times slower than on one thread, and one
+    thread per run (per worker of a pool) never asks for more cores than there are. The count a run
+    trained with is stored in its record (`environment.torch_threads`).
     """
-    return max(1, cores), 1
+    if requested is not None:
+        require(requested > 0, f"--threads must be > 0; got {requested}")
+        return requested
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return 1
+    try:
+        value = int(text.split(",")[0])  # OpenMP allows a nested list, "4,2": the outer level is ours
+    except ValueError:
+        value = 0
+    require(value > 0, f"{THREADS_ENV} must be a positive integer when set; got {text!r}")
+    return value
 
 
 def set_threads(threads: int) -> None:
@@ -109,16 +126,19 @@ class LocalExecutor(Executor):
     driver that may hold threads. Each run travels to its worker through its own pipe, so the driver
     always knows which run a dead worker held; it records that run as failed, starts a new worker and
     goes on. Step progress comes back through the same pipe, so the display is the serial one.
+
+    Default layout: one worker per usable core, each on `default_threads()` (one thread). Measured on a
+    2-core machine with small models (README, "Scaling"): two one-thread workers gave more total
+    throughput than one two-thread worker, because tiny models do not keep two intra-op threads busy
+    while the Python and Lightning overhead of a step runs on one core either way.
     """
 
     name = "local"
 
     def __init__(self, workers: int | None = None, threads_per_worker: int | None = None, plugins: Sequence[str] = ()) -> None:
-        default_workers, default_threads = default_layout(usable_cores())
-        self.workers = default_workers if workers is None else workers
-        self.threads = default_threads if threads_per_worker is None else threads_per_worker
+        self.workers = max(1, usable_cores()) if workers is None else workers
         require(self.workers > 0, f"--workers must be > 0; got {self.workers}")
-        require(self.threads > 0, f"--threads-per-worker must be > 0; got {self.threads}")
+        self.threads = default_threads(threads_per_worker)
         self.plugins = list(plugins)
 
     def describe(self) -> str:
@@ -213,11 +233,17 @@ def _context() -> mp.context.BaseContext:
 
 def _worker_main(conn: Connection, threads: int, plugins: list[str]) -> None:
     """Worker loop: receive `(run, command)`, send back progress and the record; `None` ends it."""
+    # Ctrl-C reaches the whole process group: the driver alone decides (it stops the workers and stores
+    # only finished runs), so a worker must not turn it into a failed run of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         set_threads(threads)
-        from bench.contract.registry import load_plugins
+        from bench.contract.registry import load_builtins, load_plugins
 
-        load_plugins(plugins)  # before the first run arrives: its task class may come from a plugin file
+        # Before the first run arrives: unpickling it imports its task's module by name, which must find
+        # archbench's own `tasks` (not a user's `tasks.py` on the path) or a plugin file's.
+        load_builtins()
+        load_plugins(plugins)
         while True:
             try:
                 job = conn.recv()
@@ -302,8 +328,9 @@ class RayExecutor(Executor):
 def _ray_run(index: int, payload: bytes, command: str | None, threads: int, plugins: list[str], events: Any) -> RunRecord:
     """The Ray task: one run, its progress sent through `events` (a Ray queue) to the driver."""
     set_threads(threads)
-    from bench.contract.registry import load_plugins
+    from bench.contract.registry import load_builtins, load_plugins
 
+    load_builtins()  # before unpickling the run (see `_worker_main`)
     load_plugins(plugins)
     run = pickle.loads(payload)
     events.put_nowait((index, "start", None))
@@ -330,7 +357,7 @@ def make_executor(name: str, workers: int | None = None, threads: int | None = N
                   cpus_per_run: float | None = None, gpus_per_run: float = 0, plugins: Sequence[str] = ()) -> Executor:
     """The executor a command line asked for (`--executor` and its options)."""
     if name == "serial":
-        return SerialExecutor(threads)
+        return SerialExecutor(default_threads(threads))
     if name == "local":
         return LocalExecutor(workers, threads, plugins)
     if name == "ray":

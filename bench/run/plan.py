@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from bench.contract.errors import ArchbenchError
-from bench.contract.registry import (
-    get_task,
-)
+from bench.contract.registry import get_architecture, get_task
 from bench.contract.task import Task
-from bench.results.schema import run_key
+from bench.results.schema import canonical_json, run_key
 from bench.run.admission import admit
 from bench.run.presets import resolve_hparams
 from bench.run.profiles import Profile
@@ -42,6 +40,9 @@ class PlannedRun:
     # Fields added to the record but not to its key: how a setting was chosen (e.g. `lr_selection`)
     # describes the run without making it a different run.
     record_extra: dict[str, Any] = field(default_factory=dict)
+    # The user's settings that depart from the plain configuration, with their resolved values (filled
+    # by `plan`, see `label_departures`); None (a run built by hand): every user setting counts.
+    departures: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -49,9 +50,61 @@ class PlannedRun:
 
     @property
     def label(self) -> str:
-        """Architecture plus whatever the user set, e.g. `transformer [codes=fixed]`."""
-        extras = {**self.user_task_params, **self.user_arch_params}
-        return self.arch + (" [" + ", ".join(f"{k}={v}" for k, v in extras.items()) + "]" if extras else "")
+        """Architecture plus the settings in which this run departs from the plain configuration, e.g.
+        `transformer [codes=fixed]`. Derived from the configuration, not from how it was asked for: a
+        setting given at its default (`--set task.codes=stochastic` where stochastic is the default) is
+        not named, so one configuration has one label whichever command wrote it."""
+        extras = self.departures if self.departures is not None else {**self.user_task_params, **self.user_arch_params}
+        return self.arch + (" [" + ", ".join(f"{k}={show_value(v)}" for k, v in extras.items()) + "]" if extras else "")
+
+
+def show_value(value: Any) -> str:
+    """A setting as a label shows it, in the `--set` spelling: `true`, `0.5`, `[20,40]`, `rope`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(show_value(v) for v in value) + "]"
+    return "none" if value is None else str(value)
+
+
+_ABSENT = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is not _ABSENT and b is not _ABSENT and canonical_json(a) == canonical_json(b)
+
+
+def label_departures(runs: list[PlannedRun], profile: Profile) -> list[PlannedRun]:
+    """Fill each run's `departures`: the task and architecture settings the user gave (`--set`, a claim's
+    arm) whose resolved value differs from the plain configuration, which is what `archbench run` plans
+    without `--set` under the same profile and preset: the task with the profile's sizes, the
+    architecture's preset-matched hyper-parameters and the profile's overrides, then the builder's own
+    defaults. Returns `runs` (changed in place)."""
+    plain_tasks: dict[str, dict[str, Any]] = {}
+    plain_archs: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    for run in runs:
+        if run.task_name not in plain_tasks:
+            try:
+                plain_tasks[run.task_name] = get_task(run.task_name, **profile.task_params(run.task_name)).config()
+            except ArchbenchError:  # the task has no valid plain configuration: every setting counts
+                plain_tasks[run.task_name] = {}
+        config, plain_task = run.task.config(), plain_tasks[run.task_name]
+        departures = {k: config.get(k, v) for k, v in run.user_task_params.items()
+                      if not _same(config.get(k, _ABSENT), plain_task.get(k, _ABSENT))}
+        if run.user_arch_params:
+            where = (run.arch, canonical_json(config), run.preset)
+            if where not in plain_archs:
+                entry = get_architecture(run.arch)
+                defaults = {k: p.default for k, p in entry.parameters().items() if p.default is not p.empty}
+                overrides = profile.arch_overrides(run.task_name, run.arch)
+                plain_archs[where] = {**defaults, **resolve_hparams(run.arch, run.task.spec(), run.preset, overrides)}
+            plain_arch = plain_archs[where]
+            departures.update({k: run.arch_config.get(k, v) for k, v in run.user_arch_params.items()
+                               if not _same(run.arch_config.get(k, _ABSENT), plain_arch.get(k, _ABSENT))})
+        run.departures = departures
+    return runs
 
 
 def parse_assignments(items: Iterable[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -103,6 +156,6 @@ def plan(
                 admit(arch, task_name, spec, hparams)  # builds once: range checks, and a non-causal model on a task it could cheat
                 for seed in seeds if seeds is not None else profile.seeds:
                     runs.append(PlannedRun(task_name, task, arch, hparams, preset, train, seed, task_params, arch_params))
-    return runs
+    return label_departures(runs, profile)
 
 

@@ -1,4 +1,8 @@
-"""Progress display for long work: one bar over all runs, one over the current run's steps (rich)."""
+"""Progress display for long work: one bar over all runs, one over the current run's steps (rich).
+
+Runs whose records are stored already count as done from the start, and the bar says how many there
+are ("12 stored, 0 to train"), so a command that has nothing to train says so instead of jumping to the end.
+"""
 from __future__ import annotations
 
 import sys
@@ -39,6 +43,11 @@ class RunProgress:
     def __exit__(self, *exc: Any) -> None:
         self.progress.__exit__(*exc)
 
+    def planned(self, stored: int, pending: int) -> None:
+        """Before any training: how many runs are stored already (shown as done) and how many will train."""
+        self.progress.update(self.overall, completed=stored, description=f"runs ({stored} stored, {pending} to train)")
+        self.console.print(escape(stored_line(stored, pending)))
+
     def start_run(self, run: Any):
         if self.current is not None:
             self.progress.remove_task(self.current)
@@ -51,15 +60,22 @@ class RunProgress:
         return report
 
     def finish_run(self, run: Any, record: RunRecord, skipped: bool) -> None:
-        if skipped:
-            status = "stored, skipped"
-        elif record["status"] != "ok":
+        if skipped:  # counted as done by `planned`
+            return
+        if record["status"] != "ok":
             status = "FAILED"
         else:
             m = record["metrics"]
             status = f"{m['metric']} {m['in_distribution']:.3f}" + (" solved" if m["solved"] else "")
-        if self.current is not None and not skipped:
+        if self.current is not None:
             self.progress.update(self.current, completed=record["metrics"]["steps"] if record.get("metrics") else 0, status=status)
         if not self.console.is_terminal:  # no live bars (CI, a pipe): one line per finished run instead
             self.console.print(escape(f"{run.label} seed {run.seed}: {status}"))
         self.progress.advance(self.overall)
+
+
+def stored_line(stored: int, pending: int) -> str:
+    """`12 runs: 12 stored already (skipped; --force retrains them), 0 to train`."""
+    total = stored + pending
+    hint = " (skipped; --force retrains them)" if stored else ""
+    return f"{total} run{'s' if total != 1 else ''}: {stored} stored already{hint}, {pending} to train"

@@ -3,7 +3,8 @@
 The same display whatever the executor: executors call `start_run` when a run starts on a worker (so
 several rows may be live at once) and forward its step reports; `finish_run` takes the row away. The
 time left is measured, not guessed: wall time per finished run so far (parallel workers included)
-times the runs left. Stored runs that are skipped count as done but not in that rate.
+times the runs left. Stored runs that are skipped count as done from the start ("12 stored, 0 to
+train") but not in that rate.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from rich.progress import (
 from rich.text import Text
 
 from bench.results.schema import RunRecord
+from bench.run.progress import stored_line
 
 
 def record_status(record: RunRecord, skipped: bool = False) -> str:
@@ -72,6 +74,13 @@ class SweepProgress:
     def __exit__(self, *exc: Any) -> None:
         self.progress.__exit__(*exc)
 
+    def planned(self, stored: int, pending: int) -> None:
+        """Before any training: stored runs count as done at once; say how many will train."""
+        assert self.overall is not None
+        self.counts["skipped"] = stored
+        self.progress.update(self.overall, completed=stored, status=f"{stored} stored, {pending} to train")
+        self.console.print(escape(stored_line(stored, pending)))
+
     def start_run(self, run: Any):
         assert self.overall is not None
         if self.progress.tasks[self.overall].fields["started"] is None:
@@ -87,14 +96,16 @@ class SweepProgress:
 
     def finish_run(self, run: Any, record: RunRecord, skipped: bool) -> None:
         assert self.overall is not None
+        if skipped:  # counted as done by `planned`
+            return
         row = self.rows.pop(id(run), None)
         if row is not None:
             self.progress.remove_task(row)
         status = record_status(record, skipped)
-        self.counts["skipped" if skipped else "ok" if record["status"] == "ok" else "failed"] += 1
+        self.counts["ok" if record["status"] == "ok" else "failed"] += 1
         executed = self.counts["ok"] + self.counts["failed"]
         summary = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n)
         self.progress.update(self.overall, advance=1, executed=executed, status=summary)
-        if not skipped and not self.console.is_terminal:  # no live bars (CI, a pipe): one line per finished run
+        if not self.console.is_terminal:  # no live bars (CI, a pipe): one line per finished run
             self.console.print(escape(f"{run.task_name}: {run.label} seed {run.seed}: {status}"
                                       + (f" ({record['error']})" if record.get("error") else "")), soft_wrap=True)

@@ -11,7 +11,7 @@ import argparse
 from tabulate import tabulate
 
 from bench.contract.errors import ArchbenchError
-from bench.contract.registry import get_architecture, list_architectures, load_plugins
+from bench.contract.registry import get_architecture, list_architectures
 from bench.run.contract_checks import (
     CHECKS,
     SIZE_SPEC,
@@ -27,8 +27,6 @@ CELL = {"pass": "pass", "fail": "FAIL", "skip": "skip"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="+", metavar="NAME", help="architecture name, glob such as 'l*', or 'all'")
-    parser.add_argument("--plugin", dest="arch_plugins", action="append", default=[], metavar="MODULE_OR_FILE",
-                        help="import a plugin module or .py file first (repeatable; same as the global --plugin)")
     parser.add_argument("--preset", help="size preset (default: tiny where the architecture has it, else its defaults)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="architecture hyper-parameter, e.g. --set causal=false or --set pos=learned (repeatable)")
@@ -36,7 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    load_plugins(args.arch_plugins)
     names = resolve_names(args.names)
     overrides = parse_overrides(args.set)
     reports = [check_architecture(name, args.preset, overrides) for name in names]

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from bench.cli.commands.common import invoked_command
+from bench.cli.commands.common import add_threads_argument, invoked_command, use_threads
 from bench.results.schema import DEFAULT_ROOT
 from bench.results.store import RecordStore
 from bench.run.profiles import get_profile
@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the verdicts as a markdown page (e.g. docs/REPRODUCTIONS.md), with one plot per "
                              "claim in a folder named after the page (needs the plots extra)")
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
+    add_threads_argument(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -67,6 +68,7 @@ def main(args: argparse.Namespace) -> int:
 
     follow_ups = {c.name: c.follow_ups[profile.name] for c in claims if args.follow_ups and profile.name in c.follow_ups}
     follow_plans = {c.name: plan_claim(c, profile, follow_ups[c.name]) for c in claims if c.name in follow_ups}  # validated up front
+    use_threads(args.threads)
     command = invoked_command()
     outcomes, failed = [], []
     for claim in claims:

@@ -1,13 +1,25 @@
-"""`archbench run`: train architectures on one task under a profile, record every run, print the table."""
+"""`archbench run`: train architectures on one task under a profile, record every run, print the table.
+
+Runs whose records are stored already are not trained again; the command says how many there were and
+that `--force` retrains them. Training uses one torch thread unless `--threads` or OMP_NUM_THREADS says
+otherwise (`bench.run.executors.default_threads`).
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bench.cli.commands.common import invoked_command, parse_csv
+from bench.cli.commands.common import (
+    add_threads_argument,
+    invoked_command,
+    parse_csv,
+    parse_seeds,
+    parse_unique,
+    use_threads,
+    warn_presetless,
+)
 from bench.cli.commands.trainer_flags import add_trainer_arguments, trainer_overrides
-from bench.contract.errors import ArchbenchError
 from bench.results.schema import DEFAULT_ROOT
 from bench.results.store import RecordStore
 from bench.run.profiles import PROFILES, get_profile
@@ -42,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr-grid", default="1e-3,3e-3,1e-2", help="learning rates tried by --lr auto (default: 1e-3,3e-3,1e-2)")
     parser.add_argument("--force", action="store_true", help="rerun runs whose records already exist")
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
+    add_threads_argument(parser)
     add_trainer_arguments(parser)
 
 
@@ -49,11 +62,9 @@ def plan_from_args(args: argparse.Namespace, train_overrides: dict[str, Any]) ->
     """The validated runs that the `add_plan_arguments` flags and the given TrainConfig fields describe."""
     from bench.run.plan import parse_assignments, plan
 
-    archs = parse_csv(args.arch)
-    if not archs:
-        raise ArchbenchError("--arch needs at least one architecture name")
+    archs = parse_unique(args.arch, "--arch")
     task_grid, arch_grid = parse_assignments(args.set)
-    seeds = parse_csv(args.seeds, int) if args.seeds else None
+    seeds = parse_seeds(args.seeds)
     return plan(args.task, archs, get_profile(args.profile), seeds=seeds, preset=args.preset, task_grid=task_grid,
                 arch_grid=arch_grid, train_overrides=train_overrides)
 
@@ -65,18 +76,26 @@ def main(args: argparse.Namespace) -> int:
 
     profile = get_profile(args.profile)
     lr = parse_lr(args.lr)
+    grid = parse_csv(args.lr_grid, float)
     train = {k: v for k, v in {"steps": args.steps, "batch_size": args.batch_size, "n_train": args.n_train,
                                "lr": lr if lr != "auto" else None}.items() if v is not None} | trainer_overrides(args)
+    threads = use_threads(args.threads)
     runs = plan_from_args(args, train)
     store = RecordStore(args.results)
     command = invoked_command()
+    warn_presetless(runs)
     if lr == "auto":
-        runs = select_lrs(runs, store, parse_csv(args.lr_grid, float), command=command)
-    records = execute_with_progress(runs, store, force=args.force, command=command)
+        runs = select_lrs(runs, store, grid, command=command)
+    split: list[int] = []
+    records = execute_with_progress(runs, store, force=args.force, command=command, on_split=lambda *counts: split.extend(counts))
     task = runs[0].task
     print(f"\n{args.task} — metric {task.metric} (chance {task.chance:g}, solved at {task.solved_at}), "
-          f"profile {profile.name}, preset {runs[0].preset}; records in {store.root}/")
+          f"profile {profile.name}, preset {runs[0].preset}, {threads} torch thread{'s' if threads != 1 else ''}; "
+          f"records in {store.root}/")
     print("\n".join(describe(runs) + [run_table(records, args.format)]))
+    stored, trained = split
+    print(f"\n{len(runs)} runs: {trained} trained now, {stored} stored already"
+          + (" (shown from their records; --force retrains them)" if stored else ""))
     failed = [r for r in records if r["status"] != "ok"]
     for record in failed:
         print(f"archbench: run failed: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}", file=sys.stderr)

@@ -6,8 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from bench.cli.commands.common import invoked_command
+from bench.cli.commands.common import (
+    add_threads_argument,
+    invoked_command,
+    use_threads,
+    warn_presetless,
+)
 from bench.cli.commands.run import add_plan_arguments, plan_from_args
+from bench.contract.errors import require
 from bench.results.store import RecordStore
 from bench.run.profiles import get_profile
 
@@ -26,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-steps", type=int, help="step rule floor (default: the profile's steps, the online budget)")
     parser.add_argument("--max-steps", type=int, help="step rule cap (default: 4 x --min-steps)")
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
+    add_threads_argument(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -41,12 +48,15 @@ def main(args: argparse.Namespace) -> int:
         result_store,
     )
 
+    require(args.ratio > 1, f"--ratio must be > 1 (the bisection stops when first passing / last failing n <= it); got {args.ratio}")
     profile = get_profile(args.profile)
     n_min, n_max = check_range(args.n_min if args.n_min is not None else profile.sample_complexity.get("n_min"),
                                args.n_max if args.n_max is not None else profile.sample_complexity.get("n_max"))
     runs = plan_from_args(args, {})
     min_steps = args.min_steps if args.min_steps is not None else runs[0].train.steps
     rule = StepRule(args.epochs, min_steps, args.max_steps if args.max_steps is not None else 4 * min_steps)
+    use_threads(args.threads)
+    warn_presetless(runs)
     store = RecordStore(args.results)
     command = invoked_command()
     results: list[dict[str, Any]] = []

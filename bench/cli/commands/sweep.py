@@ -16,7 +16,12 @@ from typing import Any
 
 from tabulate import tabulate
 
-from bench.cli.commands.common import invoked_command, parse_csv
+from bench.cli.commands.common import (
+    invoked_command,
+    parse_seeds,
+    parse_unique,
+    warn_presetless,
+)
 from bench.cli.commands.trainer_flags import add_trainer_arguments, trainer_overrides
 from bench.contract.errors import ArchbenchError
 from bench.results.schema import DEFAULT_ROOT
@@ -44,9 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="serial: one at a time here; local: a pool of worker processes, one single-thread worker "
                             "per core (measured fastest, README \"Scaling\"); ray: tasks on a Ray cluster (default: local)")
     group.add_argument("--workers", type=int, help="local: worker processes (default: one per usable core)")
-    group.add_argument("--threads-per-worker", type=int, help="torch threads per worker, per Ray task, or of the serial process (default: local 1; serial torch's default)")
+    group.add_argument("--threads", "--threads-per-worker", dest="threads", type=int, metavar="N",
+                       help="torch threads per worker, per Ray task, or of the serial process (default: OMP_NUM_THREADS "
+                            "when set, else 1; ray: --cpus-per-run)")
     group.add_argument("--ray-address", help="ray: cluster address, e.g. 10.0.0.1:6379 or auto (default: start a local Ray instance)")
-    group.add_argument("--cpus-per-run", type=float, help="ray: CPUs each run requests (default: --threads-per-worker or 1)")
+    group.add_argument("--cpus-per-run", type=float, help="ray: CPUs each run requests (default: --threads or 1)")
     group.add_argument("--gpus-per-run", type=float, help="ray: GPUs each run requests (default: 1 with --accelerator gpu/cuda, else 0)")
     add_trainer_arguments(parser)
 
@@ -60,16 +67,17 @@ def main(args: argparse.Namespace) -> int:
     from bench.run.sweep_progress import SweepProgress
 
     profile = get_profile(args.profile)
-    tasks = parse_csv(args.tasks) if args.tasks else list_tasks()
-    archs = parse_csv(args.archs) if args.archs else list_architectures()
+    tasks = parse_unique(args.tasks, "--tasks") if args.tasks is not None else list_tasks()
+    archs = parse_unique(args.archs, "--archs") if args.archs is not None else list_architectures()
     if not tasks or not archs:
         raise ArchbenchError("--tasks and --archs need at least one name each")
-    seeds = parse_csv(args.seeds, int) if args.seeds else None
+    seeds = parse_seeds(args.seeds)
     train = trainer_overrides(args)
     runs = [run for task in tasks for run in plan(task, archs, profile, seeds=seeds, preset=args.preset, train_overrides=train)]
     gpus = args.gpus_per_run if args.gpus_per_run is not None else (1 if args.accelerator in ("gpu", "cuda") else 0)
-    executor = make_executor(args.executor, args.workers, args.threads_per_worker, args.ray_address, args.cpus_per_run, gpus, args.plugin)
+    executor = make_executor(args.executor, args.workers, args.threads, args.ray_address, args.cpus_per_run, gpus, args.plugin)
     store = RecordStore(args.results)
+    warn_presetless(runs)
 
     print(f"sweep: {len(tasks)} tasks x {len(archs)} architectures x {len(seeds or profile.seeds)} seeds = {len(runs)} runs; "
           f"profile {profile.name}, preset {args.preset or profile.preset}; executor {executor.describe()}; records in {store.root}/",
@@ -83,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
             tally[(run.task_name, "solved")] += solved(run_metrics(record))
 
         records = execute(runs, store, force=args.force, command=invoked_command(), progress_for=progress.start_run,
-                          on_done=on_done, executor=executor)
+                          on_done=on_done, executor=executor, on_split=progress.planned)
     wall = time.perf_counter() - started
 
     print(summary_table(tasks, tally, args.format))
