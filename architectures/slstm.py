@@ -129,8 +129,7 @@ def build_slstm(
     d_conv: int = 4,
     mlp_ratio: float = 4 / 3,
 ) -> nn.Module:
-    """sLSTM (Beck et al. 2024, xLSTM): scalar-memory LSTM blocks with exponential gating and per-head
-    recurrent weights, on the shared backbone.
+    """sLSTM (Beck et al. 2024, xLSTM): scalar-memory LSTM blocks, exponential gating, per-head recurrence.
 
     Each layer is xLSTM's sLSTM block: pre-LayerNorm residual sLSTM layer, then a pre-LayerNorm residual
     MLP of hidden width `mlp_ratio * d_model` (xLSTM's post up-projection, factor 4/3; here the backbone's

@@ -92,13 +92,13 @@ def test_cell_matches_xlstm_backends() -> None:
 
 
 def test_block_matches_xlstm_mlstm_layer() -> None:
-    """xlstm's `mLSTMLayer` (pre up-projection block: conv, headwise q/k/v, gates, cell, multi-head norm,
+    """xlstm's `mLSTMLayer` (float64; pre up-projection block: conv, headwise q/k/v, gates, cell, multi-head norm,
     learnable skip, SiLU output gate) with its weights mapped onto ours by name; its norm weight is
     stored as `w - 1` (it applies `1 + w`)."""
     layer = pytest.importorskip("xlstm.blocks.mlstm.layer")
     torch.manual_seed(0)
-    theirs = layer.mLSTMLayer(layer.mLSTMLayerConfig(embedding_dim=32, num_heads=4, context_length=11)).eval()
-    ours = MLSTMMixer(32, heads=4, expand=2, d_conv=4, qkv_block=4, mode="parallel", layers=1).eval()
+    theirs = layer.mLSTMLayer(layer.mLSTMLayerConfig(embedding_dim=32, num_heads=4, context_length=11)).eval().double()
+    ours = MLSTMMixer(32, heads=4, expand=2, d_conv=4, qkv_block=4, mode="parallel", layers=1).eval().double()
     with torch.no_grad():
         for p in theirs.parameters():
             p.copy_(torch.randn_like(p) * 0.3)
@@ -108,12 +108,12 @@ def test_block_matches_xlstm_mlstm_layer() -> None:
     mapped = {names.get(key, key.removeprefix("mlstm_cell.")): value for key, value in sd.items()}
     mapped["outnorm_weight"] = 1.0 + mapped["outnorm_weight"]
     ours.load_state_dict(mapped, strict=True)
-    x = torch.randn(2, 11, 32)
+    x = torch.randn(2, 11, 32, dtype=torch.float64)
     with torch.no_grad():
         expected = theirs(x)
-        assert (ours(x) - expected).abs().max() < 1e-5
+        assert (ours(x) - expected).abs().max() < 1e-10
         ours.mode = "sequential"
-        assert (ours(x) - expected).abs().max() < 1e-5
+        assert (ours(x) - expected).abs().max() < 1e-10
 
 
 def test_step_equals_forward_and_state_size_counts_c_n_m_and_conv() -> None:

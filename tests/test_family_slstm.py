@@ -69,18 +69,18 @@ def test_cell_matches_xlstm_vanilla_slstm() -> None:
 
 
 def test_layer_matches_xlstm_slstm_layer() -> None:
-    """xlstm's `sLSTMLayer` (vanilla backend, float32) with its weights mapped onto ours. Its forward feeds
+    """xlstm's `sLSTMLayer` (vanilla backend, run in float64) with its weights mapped onto ours. Its forward feeds
     `fgate(conv x)` to the input gate and `igate(conv x)` to the forget gate (swapped names), so its
     `fgate` maps to our `i_proj`; its norm applies `1 + w`."""
     layer = pytest.importorskip("xlstm.blocks.slstm.layer")
     torch.manual_seed(0)
-    theirs = layer.sLSTMLayer(layer.sLSTMLayerConfig(embedding_dim=16, num_heads=4, backend="vanilla", dtype="float32"))
+    theirs = layer.sLSTMLayer(layer.sLSTMLayerConfig(embedding_dim=16, num_heads=4, backend="vanilla", dtype="float32")).double()
     with torch.no_grad():
         for p in theirs.parameters():
             p.copy_(torch.randn_like(p) * 0.5)
     sd = theirs.state_dict()
     heads, d_head = 4, 4
-    ours = SLSTMMixer(16, heads=heads, d_conv=4, layer=0, layers=1)
+    ours = SLSTMMixer(16, heads=heads, d_conv=4, layer=0, layers=1).double()
     ours.load_state_dict({
         "conv1d.weight": sd["conv1d.conv.weight"], "conv1d.bias": sd["conv1d.conv.bias"],
         "i_proj.weight": sd["fgate.weight"], "f_proj.weight": sd["igate.weight"],
@@ -89,9 +89,9 @@ def test_layer_matches_xlstm_slstm_layer() -> None:
         "bias": sd["slstm_cell._bias_"].view(4, 16),
         "norm_weight": 1.0 + sd["group_norm.weight"],
     }, strict=True)
-    x = torch.randn(2, 10, 16)
+    x = torch.randn(2, 10, 16, dtype=torch.float64)
     with torch.no_grad():
-        assert (ours(x) - theirs(x)).abs().max() < 1e-5
+        assert (ours(x) - theirs(x)).abs().max() < 1e-10
 
 
 def test_step_equals_forward_and_state_size_counts_h_c_n_m_and_conv() -> None:
