@@ -160,11 +160,11 @@ class Mamba2Mixer(nn.Module):
     Parameter names follow transformers', so its mixer's weights load as they are (the reference test).
     """
 
-    def __init__(self, d_model: int, d_state: int, d_conv: int, expand: int, head_dim: int, groups: int,
+    def __init__(self, d_model: int, d_state: int, d_conv: int, expand: int, heads: int, groups: int,
                  chunk_size: int, mode: str, negative_eigenvalues: bool, dt_min: float = 1e-3, dt_max: float = 1e-1) -> None:
         super().__init__()
-        self.d_inner = expand * d_model
-        self.heads, self.head_dim, self.groups, self.d_state = self.d_inner // head_dim, head_dim, groups, d_state
+        self.d_inner = heads * math.ceil(expand * d_model / heads)  # expand * d_model, rounded up to whole heads
+        self.heads, self.head_dim, self.groups, self.d_state = heads, self.d_inner // heads, groups, d_state
         self.d_conv, self.chunk_size, self.mode, self.signed = d_conv, chunk_size, mode, negative_eigenvalues
         self.conv_dim = self.d_inner + 2 * groups * d_state
         self.in_proj = nn.Linear(d_model, self.d_inner + self.conv_dim + self.heads, bias=False)
@@ -221,7 +221,7 @@ class Mamba2Mixer(nn.Module):
 
 
 @register_architecture("mamba2", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
-                       width_param="d_model", width_multiple=8)
+                       width_param="d_model")
 def build_mamba2(
     spec: TaskSpec,
     *,
@@ -230,7 +230,7 @@ def build_mamba2(
     d_state: int = 16,
     d_conv: int = 4,
     expand: int = 2,
-    head_dim: int = 16,
+    heads: int = 8,
     groups: int = 1,
     chunk_size: int = 16,
     mode: Mode = "chunked",
@@ -238,24 +238,22 @@ def build_mamba2(
 ) -> nn.Module:
     """Mamba-2 (Dao & Gu 2024): SSD blocks, a scalar decay per head, on the shared backbone (RMSNorm, no MLP).
 
-    `d_inner = expand * d_model` split into `d_inner / head_dim` heads; `B, C` of size `d_state` shared by
-    the heads of each of `groups` groups. `mode="chunked"` (default: the faster on CPU, measured at the
+    `d_inner = expand * d_model`, rounded up to a multiple of `heads`, split into `heads` heads; `B, C` of
+    size `d_state` shared by the heads of each of `groups` groups. `mode="chunked"` (default: the faster on CPU, measured at the
     sizes here, as is the default chunk size 16) is the SSD chunked algorithm with chunks of `chunk_size`;
     `mode="sequential"` the step-by-step recurrence; both give the same outputs (`step` is the recurrence).
     `negative_eigenvalues=True`: decays `2 exp(dt A) - 1` in (-1, 1) (Grazzi et al. 2025), in both modes.
     State per layer: `d_inner * d_state` SSM numbers plus `(d_inner + 2 groups d_state) * (d_conv - 1)`
     conv inputs. The default sizes are smaller than the paper's (d_state 128, head_dim 64), which are
-    meant for models of 100M+ parameters.
+    meant for models of 100M+ parameters. The head count, not the head width, is the hyper-parameter
+    and `d_inner` is rounded up to whole heads (as xLSTM rounds its up-projection), so any `d_model` is
+    valid and the width can be fitted to the reference's parameter count in steps of 1.
     """
     check_sizes("mamba2", d_model=d_model, layers=layers, d_state=d_state, d_conv=d_conv, expand=expand,
-                head_dim=head_dim, groups=groups, chunk_size=chunk_size)
-    d_inner = expand * d_model
-    require(d_inner % head_dim == 0,
-            f"architecture 'mamba2': expand * d_model = {d_inner} must be divisible by head_dim={head_dim}")
-    require((d_inner // head_dim) % groups == 0,
-            f"architecture 'mamba2': heads = {d_inner // head_dim} must be divisible by groups={groups}")
+                heads=heads, groups=groups, chunk_size=chunk_size)
+    require(heads % groups == 0, f"architecture 'mamba2': heads={heads} must be divisible by groups={groups}")
     require(mode in MODES, f"architecture 'mamba2': mode must be one of {', '.join(MODES)}; got {mode!r}")
     require(isinstance(negative_eigenvalues, bool),
             f"architecture 'mamba2': negative_eigenvalues must be true or false; got {negative_eigenvalues!r}")
     return Backbone(spec, d_model, layers, lambda _layer: Mamba2Mixer(
-        d_model, d_state, d_conv, expand, head_dim, groups, chunk_size, mode, negative_eigenvalues), norm=RMSNORM)
+        d_model, d_state, d_conv, expand, heads, groups, chunk_size, mode, negative_eigenvalues), norm=RMSNORM)

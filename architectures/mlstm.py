@@ -167,7 +167,7 @@ class MLSTMMixer(nn.Module):
 
 
 @register_architecture("mlstm", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
-                       width_param="d_model", width_multiple=4)
+                       width_param="d_model", width_multiple=2)
 def build_mlstm(
     spec: TaskSpec,
     *,

@@ -103,7 +103,7 @@ def test_mixer_matches_transformers_mamba2_mixer(mode: str) -> None:
     config = Mamba2Config(hidden_size=16, num_heads=8, head_dim=4, state_size=6, expand=2, n_groups=2, conv_kernel=4,
                           chunk_size=8, layer_norm_epsilon=1e-5, num_hidden_layers=1)
     theirs = modeling.Mamba2Mixer(config, layer_idx=0).eval()
-    ours = Mamba2Mixer(16, d_state=6, d_conv=4, expand=2, head_dim=4, groups=2, chunk_size=8, mode=mode,
+    ours = Mamba2Mixer(16, d_state=6, d_conv=4, expand=2, heads=8, groups=2, chunk_size=8, mode=mode,
                        negative_eigenvalues=False).eval()
     with torch.no_grad():
         for p in theirs.parameters():  # random values everywhere, so no parameter goes untested
@@ -116,7 +116,7 @@ def test_mixer_matches_transformers_mamba2_mixer(mode: str) -> None:
 
 def test_mixer_step_equals_forward_with_signed_decays_and_groups() -> None:
     torch.manual_seed(1)
-    mixer = Mamba2Mixer(16, d_state=4, d_conv=3, expand=2, head_dim=8, groups=2, chunk_size=5, mode="chunked",
+    mixer = Mamba2Mixer(16, d_state=4, d_conv=3, expand=2, heads=4, groups=2, chunk_size=5, mode="chunked",
                         negative_eigenvalues=True).double()
     x = torch.randn(2, 13, 16, dtype=torch.float64)
     state = None
@@ -127,10 +127,15 @@ def test_mixer_step_equals_forward_with_signed_decays_and_groups() -> None:
     assert (torch.stack(steps, 1) - mixer(x)).abs().max() < 1e-10
 
 
+def test_inner_width_is_rounded_up_to_whole_heads() -> None:
+    mixer = build_architecture("mamba2", SPEC, d_model=10, layers=1, heads=8).blocks[0].mixer
+    assert (mixer.d_inner, mixer.head_dim) == (24, 3)  # 2 * 10 = 20, rounded up to 3 per head
+
+
 def test_model_modes_agree_and_state_size_counts_ssm_and_conv() -> None:
     torch.manual_seed(0)
-    chunked = build_architecture("mamba2", SPEC, d_model=16, layers=2, head_dim=8, d_state=4, chunk_size=5).double()
-    sequential = build_architecture("mamba2", SPEC, d_model=16, layers=2, head_dim=8, d_state=4, mode="sequential").double()
+    chunked = build_architecture("mamba2", SPEC, d_model=16, layers=2, heads=4, d_state=4, chunk_size=5).double()
+    sequential = build_architecture("mamba2", SPEC, d_model=16, layers=2, heads=4, d_state=4, mode="sequential").double()
     sequential.load_state_dict(chunked.state_dict())
     x = torch.randint(0, 5, (3, 12))
     with torch.no_grad():
@@ -141,8 +146,8 @@ def test_model_modes_agree_and_state_size_counts_ssm_and_conv() -> None:
 
 
 @pytest.mark.parametrize(("hparams", "fragment"), [
-    ({"head_dim": 24}, "expand \\* d_model = 128 must be divisible by head_dim=24"),
-    ({"groups": 3}, "heads = 8 must be divisible by groups=3"),
+    ({"heads": 0}, "heads must be a positive integer; got 0"),
+    ({"groups": 3}, "heads=8 must be divisible by groups=3"),
     ({"mode": "parallel"}, "'mode' must be one of chunked, sequential; got 'parallel'"),
     ({"chunk_size": 0}, "chunk_size must be a positive integer; got 0"),
 ])
