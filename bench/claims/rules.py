@@ -12,8 +12,9 @@ common and must read as "inconclusive", never as "reproduced" or as "refuted".
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from bench.results import measures
 from bench.results.stats import differ, mean_ci

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from bench.results.measures import Figure, over_seeds
 from bench.results.schema import canonical_json

@@ -10,8 +10,9 @@ a mean over fewer (easier) lengths, so summaries in one column always average th
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from tabulate import tabulate
 

@@ -9,9 +9,10 @@ backend switch). Files are written atomically (`bench.results.atomic`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from bench.contract.errors import ArchbenchError
 from bench.report.style import family_order, family_styles

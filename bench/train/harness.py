@@ -20,7 +20,8 @@ import math
 import resource
 import time
 import warnings
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import lightning as L
 import torch
@@ -31,6 +32,7 @@ from torch.utils.data import DataLoader
 from bench.contract.model import num_parameters, state_size, supports_length
 from bench.contract.spec import Batch, TaskSpec
 from bench.contract.task import Task
+from bench.train.config import TrainConfig
 from bench.train.data import TrainStream, fixed_set
 from bench.train.measurements import RunMetrics
 from bench.train.metrics import make_metric, masked_loss
@@ -42,9 +44,6 @@ for _name in ("lightning", "lightning.pytorch", "lightning.fabric"):
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
 warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-
-
-from bench.train.config import TrainConfig
 
 MAX_STEPS_PER_CALL = 10
 
