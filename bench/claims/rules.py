@@ -189,7 +189,8 @@ class AtLeast:
         return f"{', '.join(self.arm_names)} reach {self.threshold:g} on the {self.quantity.describe()}"
 
     def judge(self, runs_by_arm: RunsByArm) -> Outcome:
-        parts, verdicts = [], []
+        parts: list[str] = []
+        verdicts: list[bool | None] = []  # per arm: reaches the threshold, stays below, or undecided
         for arm in self.arm_names:
             runs = runs_by_arm.get(arm, ())
             values = _values(runs, self.quantity)
