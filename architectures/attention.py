@@ -30,6 +30,7 @@ class CausalSelfAttention(nn.Module):
     """Multi-head causal self-attention; `pos` is `none` or one of the in-attention schemes."""
 
     state_size = None  # the key/value cache grows with the sequence: no fixed state
+    per_head: torch.Tensor  # buffer registered only for the BIASED schemes (ALiBi slopes / Hard-ALiBi windows)
 
     def __init__(self, d_model: int, heads: int, dropout: float = 0.0, pos: str = "none") -> None:
         super().__init__()

@@ -40,7 +40,7 @@ docstrings say why.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, cast
 
 import torch
 from torch import nn
@@ -52,6 +52,19 @@ from bench.contract.spec import TaskSpec
 MixerFactory = Callable[[int], nn.Module]  # layer index -> mixer
 MlpFactory = Callable[[int], "nn.Module | None"]  # layer index -> MLP sub-block, or None for none in that layer
 NormFactory = Callable[[int], nn.Module]  # width -> norm (nn.LayerNorm, or functools.partial(nn.RMSNorm, eps=...))
+
+
+class SteppingMixer(Protocol):
+    """A mixer with the optional recurrent form (the protocol's `step`), for the type checker: `nn.Module`
+    types an attribute it does not know as a tensor or a module."""
+
+    def step(self, x_t: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]: ...
+
+
+def _supports_length(part: nn.Module, seq_len: int) -> bool:
+    """The part's `supports_length(seq_len)`, or True for a part without one (the protocol's default)."""
+    check = getattr(part, "supports_length", None)
+    return not callable(check) or bool(check(seq_len))
 
 
 class MLP(nn.Module):
@@ -79,19 +92,21 @@ class Block(nn.Module):
         super().__init__()
         self.norm1 = norm(d_model)
         self.mixer = mixer
-        self.norm2 = norm(d_model) if mlp is not None else None
+        self.norm2: nn.Module | None = norm(d_model) if mlp is not None else None
         self.mlp = mlp
         self.drop = nn.Dropout(dropout)
 
     def _mlp(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.mlp is None else x + self.drop(self.mlp(self.norm2(x)))  # type: ignore[misc]
+        if self.mlp is None or self.norm2 is None:  # both or neither: norm2 exists only with an MLP
+            return x
+        return x + self.drop(self.mlp(self.norm2(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._mlp(x + self.drop(self.mixer(self.norm1(x))))
 
     def step(self, x_t: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         """One position `(B, d_model)` through the block with the mixer's recurrent form."""
-        out, state = self.mixer.step(self.norm1(x_t), state)
+        out, state = cast(SteppingMixer, self.mixer).step(self.norm1(x_t), state)
         return self._mlp(x_t + self.drop(out)), state
 
 
@@ -120,20 +135,25 @@ class Backbone(nn.Module):
 
     @property
     def mixers(self) -> list[nn.Module]:
-        return [block.mixer for block in self.blocks]  # type: ignore[union-attr]
+        return [cast(Block, block).mixer for block in self.blocks]
 
     @property
     def state_size(self) -> int | None:
-        sizes = [getattr(mixer, "state_size", None) for mixer in self.mixers]
-        return None if any(size is None for size in sizes) else int(sum(sizes))
+        total = 0
+        for mixer in self.mixers:
+            size = getattr(mixer, "state_size", None)
+            if size is None:
+                return None
+            total += size
+        return int(total)
 
     @property
     def causal(self) -> bool:
         return all(getattr(mixer, "causal", True) for mixer in self.mixers)
 
     def supports_length(self, seq_len: int) -> bool:
-        parts = [self.pos, *self.mixers]
-        return all(not callable(getattr(part, "supports_length", None)) or part.supports_length(seq_len) for part in parts)
+        parts = [*([] if self.pos is None else [self.pos]), *self.mixers]
+        return all(_supports_length(part, seq_len) for part in parts)
 
     @property
     def has_step(self) -> bool:

@@ -48,6 +48,8 @@ class MaskedLinear(nn.Module):
     with each row's fan-in counted over its kept inputs only.
     """
 
+    index: torch.Tensor  # buffer: where each packed weight goes in the dense matrix
+
     def __init__(self, in_pos: torch.Tensor, out_pos: torch.Tensor) -> None:
         super().__init__()
         self.in_features, self.out_features = len(in_pos), len(out_pos)

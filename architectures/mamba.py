@@ -148,7 +148,9 @@ class MambaMixer(nn.Module):
         if state is None:
             state = (x.new_zeros(x.shape[0], self.d_inner, self.d_conv - 1), x.new_zeros(x.shape[0], self.d_inner, self.d_state))
         window = torch.cat([state[0], x.unsqueeze(-1)], dim=-1)  # (B, d_inner, d_conv): inputs t-d_conv+1 .. t
-        x = F.silu((window * self.conv.weight.squeeze(1)).sum(-1) + self.conv.bias)
+        conv_bias = self.conv.bias
+        assert conv_bias is not None  # the convolution is built with a bias (nn.Conv1d's default)
+        x = F.silu((window * self.conv.weight.squeeze(1)).sum(-1) + conv_bias)
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = F.softplus(self.dt_proj(dt))
         h = torch.addcmul(transition(dt.unsqueeze(-1) * -self.A_log.exp(), self.negative_eigenvalues) * state[1],

@@ -1,7 +1,7 @@
 """Validation and sampling helpers shared by the task modules."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from bench.contract.errors import require
+from bench.contract.errors import ArchbenchError, require
 from bench.contract.registry import register_task
 from bench.contract.spec import Batch, TaskSpec
 from bench.contract.task import Task
@@ -67,8 +67,9 @@ def valid_next_tokens(batch: Batch, transitions: torch.Tensor | None = None) -> 
     """`(B, T, vocab + 1)` bool: which tokens are valid continuations after x[:, :t+1] under each
     example's automaton (symbols with an edge from the current state; DELIM after a non-empty string)."""
     table = getattr(batch, "transitions", None) if transitions is None else transitions
-    require(table is not None, "valid_next_tokens needs the automata: pass a batch from IcllDFA.sample() "
-            "(a DFABatch) or transitions=...; fixed_set and slicing drop them")
+    if table is None:  # not `require`: the type checker narrows `table` only on an explicit branch
+        raise ArchbenchError("valid_next_tokens needs the automata: pass a batch from IcllDFA.sample() "
+                             "(a DFABatch) or transitions=...; fixed_set and slicing drop them")
     x = batch.x
     n, positions = x.shape
     vocab = table.shape[-1]

@@ -11,7 +11,8 @@ from any working directory.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Literal, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import pytest
 import torch

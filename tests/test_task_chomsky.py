@@ -55,7 +55,7 @@ def causal_predictions(task, batch) -> torch.Tensor:
 @pytest.mark.parametrize(("name", "mode"), [(name, "teacher_forced") for name in TASKS] + [(name, "blank") for name in SEQUENCE_TASKS])
 def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
     task = get_task(name, output_mode=mode)
-    I, SEP, PAD = task.input_symbols, task.sep, task.pad
+    INPUTS, SEP, PAD = task.input_symbols, task.sep, task.pad
     for length in task.all_lengths:
         batch = task.sample(300 if length == task.length else 60, length, torch.Generator().manual_seed(length))
         assert batch.x.shape == (batch.x.shape[0], task.spec(length).seq_len)
@@ -64,7 +64,7 @@ def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
             n = x.index(SEP)
             inputs = x[:n]
             seen.add(n)
-            assert all(0 <= token < I for token in inputs)
+            assert all(0 <= token < INPUTS for token in inputs)
             if name == "modular_arithmetic":
                 assert n % 2 == 1 and all((token < 5) == (i % 2 == 0) for i, token in enumerate(inputs))
             if name == "stack_manipulation" and n > 1:
@@ -74,7 +74,7 @@ def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
             m = len(out)
             assert mask == [False] * n + [True] * m + [False] * (len(x) - n - m)
             assert [y[t] for t in range(n, n + m)] == out
-            fed = [SEP] + ([I + token for token in out[:-1]] if mode == "teacher_forced" else [SEP] * (m - 1))
+            fed = [SEP] + ([INPUTS + token for token in out[:-1]] if mode == "teacher_forced" else [SEP] * (m - 1))
             assert x[n : n + m] == fed and all(token == PAD for token in x[n + m :])
         if length <= task.length:
             assert seen == set(task.input_length_choices(length)) and min(seen) == 1
@@ -86,7 +86,7 @@ def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
 def test_reference_solver_on_prefixes_is_perfect_at_every_length(name: str) -> None:
     for mode in ("teacher_forced", "blank") if name in SEQUENCE_TASKS else ("teacher_forced",):
         task = get_task(name, output_mode=mode)
-        for length, batch, preds in checks.assert_solves_every_length(task, 32, lambda batch: causal_predictions(task, batch)):
+        for length, batch, preds in checks.assert_solves_every_length(task, 32, lambda batch, task=task: causal_predictions(task, batch)):
             checks.corrupt_first_target(preds, batch, task.num_classes)
             assert checks.score(task, length, preds, batch) == pytest.approx(1 - 1 / int(batch.mask.sum()))
 

@@ -8,8 +8,9 @@ computed from stored records when the page is generated.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from bench.claims.rules import Outcome, Rule, combine
 

@@ -6,9 +6,10 @@ page comes from the stored records through `bench.results.measures`; the catalog
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from tabulate import tabulate
 

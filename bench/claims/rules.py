@@ -12,8 +12,9 @@ common and must read as "inconclusive", never as "reproduced" or as "refuted".
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from bench.results import measures
 from bench.results.stats import differ, mean_ci
@@ -188,7 +189,8 @@ class AtLeast:
         return f"{', '.join(self.arm_names)} reach {self.threshold:g} on the {self.quantity.describe()}"
 
     def judge(self, runs_by_arm: RunsByArm) -> Outcome:
-        parts, verdicts = [], []
+        parts: list[str] = []
+        verdicts: list[bool | None] = []  # per arm: reaches the threshold, stays below, or undecided
         for arm in self.arm_names:
             runs = runs_by_arm.get(arm, ())
             values = _values(runs, self.quantity)

@@ -19,8 +19,8 @@ make those read `higher_is_better` before it is registered.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from bench.contract.errors import ArchbenchError
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from bench.results.measures import Figure, over_seeds
 from bench.results.schema import canonical_json
@@ -66,14 +67,14 @@ class Cell:
 
     key: CellKey
     label: str
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Mapping[str, Any]] = field(default_factory=list)  # stored records, or dicts with their fields
 
     @property
-    def ok(self) -> list[dict[str, Any]]:
+    def ok(self) -> list[Mapping[str, Any]]:
         return [r for r in self.records if r.get("status") == "ok" and r.get("metrics")]
 
     @property
-    def failed(self) -> list[dict[str, Any]]:
+    def failed(self) -> list[Mapping[str, Any]]:
         return [r for r in self.records if not (r.get("status") == "ok" and r.get("metrics"))]
 
     @property
@@ -137,12 +138,12 @@ def cell_key(entry: Mapping[str, Any]) -> CellKey:
                    canonical_json(normalized_train(entry.get("train_config") or {})))
 
 
-def validation_keys(records: Iterable[dict[str, Any]]) -> set[str]:
+def validation_keys(records: Iterable[Mapping[str, Any]]) -> set[str]:
     """Keys of learning-rate validation runs, named by the `lr_selection` of the runs they chose for."""
     return {key for r in records for key in (r.get("lr_selection") or {}).get("validation_keys", [])}
 
 
-def group_cells(records: Iterable[dict[str, Any]]) -> list[Cell]:
+def group_cells(records: Iterable[Mapping[str, Any]]) -> list[Cell]:
     """Cells in first-seen order. Pass one record per run key (`RecordStore.latest`)."""
     cells: dict[CellKey, Cell] = {}
     for record in records:

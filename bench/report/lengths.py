@@ -10,8 +10,9 @@ a mean over fewer (easier) lengths, so summaries in one column always average th
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from tabulate import tabulate
 
@@ -91,7 +92,7 @@ def length_table(records: Iterable[dict[str, Any]], tablefmt: str = "github", di
     rows = []
     for curve in curves:
         at = {p.length: p.estimate for p in curve.points}
-        cells = [at[n].interval_text(digits) if at.get(n) else NA for n in lengths]
+        cells = [estimate.interval_text(digits) if (estimate := at.get(n)) else NA for n in lengths]
         rows.append([curve.label, curve.seeds, *cells,
                      curve.summary.interval_text(digits) if curve.summary else NA])
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)

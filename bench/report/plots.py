@@ -9,9 +9,10 @@ backend switch). Files are written atomically (`bench.results.atomic`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from bench.contract.errors import ArchbenchError
 from bench.report.style import family_order, family_styles
@@ -112,7 +113,7 @@ def curve_plot(
     if log_x:
         ax.set_xscale("log", base=2 if train_x is not None else 10)
         _plain_ticks(ax, sorted({x for s in series for x, m in zip(s.x, s.mean) if m is not None}))
-    if clipped:
+    if clipped and floor is not None:  # clipped implies a floor
         ax.set_ylim(bottom=floor - 0.05)
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(xlabel + (f"  (values below {floor:g} drawn at {floor:g})" if clipped else ""))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -30,14 +31,14 @@ def git_commit(where: Path) -> str:
     return head.stdout.strip() + (" with uncommitted changes" if dirty else "")
 
 
-def _values(records: list[dict[str, Any]], name: str) -> str:
+def _values(records: Sequence[Mapping[str, Any]], name: str) -> str:
     counts = collections.Counter(str((r.get("environment") or {}).get(name) or "not recorded") for r in records)
     if len(counts) == 1:
         return next(iter(counts))
     return ", ".join(f"{v} ({n} runs)" for v, n in counts.most_common())
 
 
-def provenance(records: list[dict[str, Any]], store: RecordStore, command: str, plots: str,
+def provenance(records: Sequence[Mapping[str, Any]], store: RecordStore, command: str, plots: str,
                left_out: list[str]) -> list[str]:
     """Where every number came from: commands, versions, hardware, dates."""
     created = sorted(r["created"] for r in records if r.get("created"))

@@ -42,6 +42,7 @@ from bench.results.measures import (
     median_to_solve,
     solved_count,
 )
+from bench.results.schema import RunRecord
 from bench.results.stats import Estimate, differ, method_label
 from bench.results.store import RecordStore
 
@@ -69,8 +70,8 @@ class TaskInfo:
 class Page:
     """What `publish` found, for the provenance block and the caller."""
 
-    records: list[dict[str, Any]]
-    stale_left_out: list[dict[str, Any]] = field(default_factory=list)
+    records: list[RunRecord]
+    stale_left_out: list[RunRecord] = field(default_factory=list)
     validation_left_out: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -130,8 +131,8 @@ def marks(cells: list[Cell]) -> dict[int, str]:
     """`best` for the best in-distribution mean (the metric's direction, `bench.contract.metrics`), `≈` for the
     cells whose per-seed values do not differ from the best's beyond noise (`bench.results.stats.differ`: a 95%
     Welch interval of the difference that contains 0; with under 2 seeds a side it cannot tell: no mark)."""
-    scored = [(c, c.figure_estimate(in_distribution)) for c in cells if not c.all_failed]
-    scored = [(c, e) for c, e in scored if e is not None]
+    estimated = [(c, c.figure_estimate(in_distribution)) for c in cells if not c.all_failed]
+    scored = [(c, e) for c, e in estimated if e is not None]
     if not scored:
         return {}
     metric = METRICS.get(next((c.metric for c in cells if c.metric), ""))
@@ -227,7 +228,7 @@ def failure_notes(cells: list[Cell], names: dict[int, str]) -> list[str]:
 def setting_text(cells: list[Cell]) -> str:
     """The shared training budget of a task's table, in words."""
     train = cells[0].key.train
-    lrs = sorted({c.key.train.get("lr") for c in cells if c.key.train.get("lr") is not None})
+    lrs = sorted({c.key.train["lr"] for c in cells if c.key.train.get("lr") is not None})
     lr = f"lr {lrs[0]:g}" if len(lrs) == 1 else "lr per architecture (" + ", ".join(f"{v:g}" for v in lrs) + ")"
     selected = any(r.get("lr_selection") for c in cells for r in c.ok)
     stop = ", stopping early at solved_at" if train.get("early_stop") else ""
@@ -252,11 +253,13 @@ def length_series(cells: list[Cell], names: dict[int, str]) -> list[Series]:
 
 def sample_series(cells: list[Cell]) -> list[Series]:
     """Metric in distribution against `n_train`: per label, one point per training-set size."""
-    fixed = [c for c in cells if c.n_train is not None and not c.all_failed]
     by_label: dict[str, dict[int, Cell]] = collections.defaultdict(dict)
-    for cell in fixed:
-        current = by_label[cell.label].get(cell.n_train)
-        by_label[cell.label][cell.n_train] = cell if current is None else aggregate.representative([current, cell])
+    for cell in cells:
+        n_train = cell.n_train
+        if n_train is None or cell.all_failed:  # online training, or nothing to plot
+            continue
+        current = by_label[cell.label].get(n_train)
+        by_label[cell.label][n_train] = cell if current is None else aggregate.representative([current, cell])
     series = []
     for label, points in by_label.items():
         xs = sorted(points)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from tabulate import tabulate
 
@@ -18,9 +19,9 @@ from bench.results.stats import DEFAULT_METHOD, method_label
 NA = "n/a"
 
 
-def group_records(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def group_records(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
     """(task, label) -> that configuration's records over seeds, in first-seen order."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for record in records:
         groups[(record["task"], record["label"])].append(record)
     return groups
@@ -33,7 +34,7 @@ def cell(values: list[float | None], digits: int = 3, method: str = DEFAULT_METH
     return NA if estimate is None else estimate.interval_text(digits)
 
 
-def run_table(records: list[dict[str, Any]], tablefmt: str = "github") -> str:
+def run_table(records: Sequence[Mapping[str, Any]], tablefmt: str = "github") -> str:
     """One row per configuration: metric at every length and beyond training, solve figures, speed, size.
     Every figure is a `bench.results.measures` function, as on the leaderboard."""
     groups = group_records(records)

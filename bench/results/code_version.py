@@ -15,8 +15,9 @@ import ast
 import functools
 import hashlib
 import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from bench.contract.registry import builtin_dir
 
@@ -173,5 +174,5 @@ def _code_only(source: bytes) -> bytes:
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-            setattr(node, "body", body[1:] or [ast.Pass()])
+            body[:] = body[1:] or [ast.Pass()]  # in place: `body` is the node's own list
     return ast.unparse(tree).encode()  # source text, so the digest does not depend on the Python version's AST fields

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from bench.results.stats import DEFAULT_METHOD, Estimate, mean_ci
 
 Metrics = Mapping[str, Any]
-Figure = Callable[[Metrics], Optional[float]]  # one seed's figure from its metrics (None: n/a)
+Figure = Callable[[Metrics], float | None]  # one seed's figure from its metrics (None: n/a)
 
 
 def run_metrics(record: Mapping[str, Any]) -> Metrics:
@@ -55,9 +56,10 @@ def beyond_training_mean(by_length: Mapping[str, float | None], train_length: in
     other models on an easier set of lengths).
     """
     beyond = [value for key, value in by_length.items() if int(key) > train_length]
-    if not beyond or any(value is None for value in beyond):
+    known = [float(value) for value in beyond if value is not None]
+    if not beyond or len(known) < len(beyond):
         return None
-    return sum(float(v) for v in beyond) / len(beyond)  # type: ignore[arg-type]
+    return sum(known) / len(known)
 
 
 def run_beyond_training_mean(metrics: Metrics, train_length: int) -> float | None:

@@ -15,9 +15,10 @@ import hashlib
 import json
 import os
 import platform
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, Mapping, TypedDict, cast
+from typing import Any, Literal, TypedDict, cast
 
 from bench.results.code_version import code_version
 from bench.train.measurements import RunMetrics

@@ -16,9 +16,10 @@ import fcntl
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generic, Iterable, Mapping, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bench.results.schema import DEFAULT_ROOT, RunRecord, canonical_json, migrate
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from bench.contract.errors import ArchbenchError
 from bench.results.measures import (
@@ -36,7 +37,7 @@ VALIDATION_SEEDS: tuple[int, ...] = (1000, 1001)
 RULE = ("max median over validation seeds of best validation metric (capped at solved_at), "
         "then min median samples to solve, then smaller lr")
 
-ExecuteFn = Callable[[list[PlannedRun], RecordStore, str | None], list[dict[str, Any]]]
+ExecuteFn = Callable[[list[PlannedRun], RecordStore, str | None], Sequence[Mapping[str, Any]]]
 
 
 def parse_lr(text: str | None) -> float | str | None:
@@ -52,7 +53,7 @@ def parse_lr(text: str | None) -> float | str | None:
     return value
 
 
-def score(records: Sequence[dict[str, Any]], solved_at: float) -> dict[str, Any]:
+def score(records: Sequence[Mapping[str, Any]], solved_at: float) -> dict[str, Any]:
     """One grid value's validation runs -> `{val_best, samples_to_solve, runs}` (medians over seeds).
 
     A failed run counts as the worst value (no best metric, never solved: `measures.run_metrics`);

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from bench.contract.errors import ArchbenchError, require
 from bench.results.measures import (
@@ -155,7 +156,7 @@ def runs_at(runs: Sequence[PlannedRun], n: int, rule: StepRule) -> list[PlannedR
             for r in runs]
 
 
-ExecuteFn = Callable[[list[PlannedRun]], list[dict[str, Any]]]
+ExecuteFn = Callable[[list[PlannedRun]], Sequence[Mapping[str, Any]]]  # runs -> their records
 
 
 class SearchFailed(Exception):
@@ -192,7 +193,7 @@ def measure(runs: Sequence[PlannedRun], execute: ExecuteFn, n_min: int, n_max: i
     return result
 
 
-def online_figure(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def online_figure(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Fresh samples seen until solved, per seed and as a median (an unsolved seed counts as infinitely many)."""
     metrics = [r["metrics"] for r in records if r.get("status") == "ok"]
     per_seed = [m["samples_to_solve"] for m in metrics]

@@ -5,7 +5,7 @@ training data never overlaps validation or test data and every stream is reprodu
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 from torch.utils.data import IterableDataset

@@ -16,21 +16,24 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import resource
+import sys
 import time
 import warnings
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping
+from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import nn
 from torch.utils.data import DataLoader
 
 from bench.contract.model import num_parameters, state_size, supports_length
 from bench.contract.spec import Batch, TaskSpec
 from bench.contract.task import Task
+from bench.train.config import TrainConfig
 from bench.train.data import TrainStream, fixed_set
 from bench.train.measurements import RunMetrics
 from bench.train.metrics import make_metric, masked_loss
@@ -42,9 +45,6 @@ for _name in ("lightning", "lightning.pytorch", "lightning.fabric"):
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
 warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-
-
-from bench.train.config import TrainConfig
 
 MAX_STEPS_PER_CALL = 10
 
@@ -86,7 +86,7 @@ class BenchModule(L.LightningModule):
     def training_step(self, group: Batch, batch_idx: int) -> None:
         """One optimizer step per batch of the group (zero grad, loss, backward, clip, step), stopping
         at the step budget."""
-        optimizer = self.optimizers()
+        optimizer = cast(LightningOptimizer, self.optimizers())  # configure_optimizers returns exactly one
         steps_left = self.trainer.max_steps - self.trainer.global_step
         clip = self.config.grad_clip
         for x, y, mask in itertools.islice(zip(*group), steps_left):
@@ -94,7 +94,8 @@ class BenchModule(L.LightningModule):
             loss = masked_loss(self.spec, self.model(x), y, mask)
             self.manual_backward(loss)
             if clip:
-                self.clip_gradients(optimizer, gradient_clip_val=clip, gradient_clip_algorithm="norm")
+                # a LightningOptimizer's class is made a subclass of the optimizer it wraps, so it is one
+                self.clip_gradients(cast(torch.optim.Optimizer, optimizer), gradient_clip_val=clip, gradient_clip_algorithm="norm")
             optimizer.step()
             self.last_loss = loss.detach()
 
@@ -188,7 +189,8 @@ def run_one(
     monitor = RunMonitor(task.solved_at, progress)
     callbacks: list[Callback] = [monitor]
     if config.early_stop:
-        callbacks.append(EarlyStopping("val_metric", mode="max", stopping_threshold=task.solved_at, patience=math.inf, check_finite=False))
+        # patience=sys.maxsize: no stop for lack of improvement (a run has far fewer validations), only at solved_at
+        callbacks.append(EarlyStopping("val_metric", mode="max", stopping_threshold=task.solved_at, patience=sys.maxsize, check_finite=False))
     group = steps_per_call(config.eval_every)
     trainer = L.Trainer(
         max_steps=config.steps,
@@ -264,7 +266,7 @@ class _Batches(torch.utils.data.IterableDataset):
         super().__init__()
         self.data, self.chunk = data, chunk
 
-    def __iter__(self):  # type: ignore[override]
+    def __iter__(self) -> Iterator[Batch]:
         for start in range(0, self.data.x.shape[0], self.chunk):
             yield Batch(*(t[start : start + self.chunk] for t in self.data))
 

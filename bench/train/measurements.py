@@ -7,7 +7,8 @@ the type checker still knows every field and its type.
 """
 from __future__ import annotations
 
-from typing import Sequence, TypedDict
+from collections.abc import Sequence
+from typing import TypedDict
 
 
 class RunMetrics(TypedDict):

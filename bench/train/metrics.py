@@ -32,13 +32,15 @@ class ExactMatch(Metric):
 
     higher_is_better = True
     full_state_update = False
+    correct: torch.Tensor  # states registered by add_state
+    total: torch.Tensor
 
     def __init__(self) -> None:
         super().__init__()
         self.add_state("correct", default=torch.tensor(0.0), dist_reduce_fx="sum")
         self.add_state("total", default=torch.tensor(0.0), dist_reduce_fx="sum")
 
-    def update(self, preds: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> None:  # type: ignore[override]
+    def update(self, preds: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> None:
         wrong = (preds.argmax(-1) != y) & mask
         has_target = mask.any(dim=1)
         self.correct += (~wrong.any(dim=1) & has_target).sum()
@@ -57,7 +59,7 @@ class MaskedMetric(Metric):
         super().__init__()
         self.inner = inner
 
-    def update(self, preds: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> None:  # type: ignore[override]
+    def update(self, preds: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> None:
         self.inner.update(preds[mask], y[mask])
 
     def compute(self) -> torch.Tensor:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from abc import abstractmethod
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 
 import torch
@@ -103,7 +103,7 @@ def _is_even(perm: tuple[int, ...]) -> bool:
     return inversions % 2 == 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def permutation_group(even_only: bool) -> tuple[tuple[tuple[int, ...], ...], torch.Tensor]:
     """Elements of S5 (or of A5, its even permutations) in lexicographic order, and the composition table
     `table[a, b] = index(a b)`."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Sequence
+from collections.abc import Sequence
 
 from bench.claims.model import Claim
 from bench.contract.errors import ArchbenchError
