@@ -74,7 +74,7 @@ def usable_cores() -> int:
 def default_layout(cores: int) -> tuple[int, int]:
     """(workers, threads per worker) for the local pool: one single-threaded worker per core.
 
-    Measured on a 2-core machine with small models (README, "Scaling"): two one-thread workers gave
+    Measured on a 2-core machine with small models (docs/results.md, "Sweeps and executors"): two one-thread workers gave
     more total throughput than one two-thread worker, because tiny models do not keep two intra-op
     threads busy while the Python and Lightning overhead of a step runs on one core either way.
     """

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where the runs train")
     group.add_argument("--executor", default="local", choices=EXECUTOR_CHOICES,
                        help="serial: one at a time here; local: a pool of worker processes, one single-thread worker "
-                            "per core (measured fastest, README \"Scaling\"); ray: tasks on a Ray cluster (default: local)")
+                            "per core (why: docs/results.md); ray: tasks on a Ray cluster (default: local)")
     group.add_argument("--workers", type=int, help="local: worker processes (default: one per usable core)")
     group.add_argument("--threads-per-worker", type=int, help="torch threads per worker, per Ray task, or of the serial process (default: local 1; serial torch's default)")
     group.add_argument("--ray-address", help="ray: cluster address, e.g. 10.0.0.1:6379 or auto (default: start a local Ray instance)")
