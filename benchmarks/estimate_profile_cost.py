@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/estimate_profile_cost.py --profile paper --archs transformer,lstm,mamba,fcn
 
-Why an estimate and not a run: `paper` is cluster-sized (the README's figure came from this script). Per
+Why an estimate and not a run: `paper` is cluster-sized. Per
 task and listed architecture it builds the profile's model, times one training step on one thread after
 a warm-up step (every registered architecture unless `--archs` names a sample), at `--batch` samples (scaled linearly to the profile's batch size, so that the longest
 tasks fit in memory), then multiplies the mean over the listed architectures by the profile's steps,

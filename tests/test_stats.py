@@ -43,7 +43,7 @@ def test_default_method_covers_95_percent_on_a_normal(n: int) -> None:
 
 
 def test_percentile_bootstrap_undercovers_at_three_seeds() -> None:
-    # The evidence for the default: at n=3 the bootstrap's interval is far too narrow (README, "Statistics").
+    # The evidence for the default: at n=3 the bootstrap's interval is far too narrow (docs/statistics-coverage.md).
     assert coverage("percentile", 3, trials=400, resamples=400) < 0.85
 
 

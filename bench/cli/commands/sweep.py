@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where the runs train")
     group.add_argument("--executor", default="local", choices=EXECUTOR_CHOICES,
                        help="serial: one at a time here; local: a pool of worker processes, one single-thread worker "
-                            "per core (measured fastest, README \"Scaling\"); ray: tasks on a Ray cluster (default: local)")
+                            "per core (why: docs/results.md); ray: tasks on a Ray cluster (default: local)")
     group.add_argument("--workers", type=int, help="local: worker processes (default: one per usable core)")
     group.add_argument("--threads", "--threads-per-worker", dest="threads", type=int, metavar="N",
                        help="torch threads per worker, per Ray task, or of the serial process (default: OMP_NUM_THREADS "
