@@ -1,7 +1,7 @@
 """Every registered task declares where its targets sit (`TaskSpec.targets`), and the declaration matches its mask.
 
 `targets == "last"` admits non-causal models (`bench.run.admission`), so a task that says "last" while its mask
-counts an earlier position would let such a model read answers; one that says "several" with a last-only mask
+has information after a target would let such a model read answers; one that says "several" with a last-only mask
 only refuses models needlessly. Checked at the default settings and at every profile's, at the training length
 and the first longer one.
 """
@@ -12,11 +12,6 @@ import torch
 
 from bench import get_task, list_tasks
 
-# Modules being split into separate tasks elsewhere; until they declare `targets`, a last-only mask there with
-# the default "several" is an expected failure (the other direction is checked strictly for them too).
-PENDING = {"tasks.chomsky", "tasks.state_tracking"}
-
-
 def settings(name: str) -> list[tuple[str, dict]]:
     cls = type(get_task(name))
     return [("default", {}), *sorted(cls.profile_params.items())]
@@ -25,23 +20,33 @@ def settings(name: str) -> list[tuple[str, dict]]:
 CASES = [(name, label, params) for name in list_tasks() for label, params in settings(name)]
 
 
-def last_position_only(mask: torch.Tensor) -> bool:
-    return bool(mask[:, -1].all()) and not bool(mask[:, :-1].any())
+def single_target_then_padding(batch) -> bool:
+    """Every row has exactly one target, and whatever follows it is one padding value, the same in every row
+    and position: a model that sees the whole input learns nothing about the answer from what comes after it
+    (a Chomsky single-answer task pads shorter inputs after the answer's position, so "last" means last
+    informative position)."""
+    x, _, mask = batch
+    if not bool((mask.sum(dim=1) == 1).all()):
+        return False
+    after: set[tuple] = set()
+    for row in range(mask.shape[0]):
+        position = int(mask[row].nonzero()[0, 0])
+        tail = x[row, position + 1 :]
+        after.update(tuple(v.flatten().tolist()) if v.dim() else (int(v),) for v in tail)
+    return len(after) <= 1
 
 
 @pytest.mark.parametrize(("name", "label", "params"), CASES, ids=[f"{n}-{label}" for n, label, _ in CASES])
 def test_targets_declaration_matches_the_mask(name: str, label: str, params: dict) -> None:
     task = get_task(name, **params)
     for length in task.all_lengths[:2]:
-        mask = task.sample(16, length, torch.Generator().manual_seed(0)).mask
+        batch = task.sample(16, length, torch.Generator().manual_seed(0))
         spec = task.spec(length)
-        assert mask.shape == (16, spec.seq_len)
-        last_only = last_position_only(mask)
-        if last_only and spec.targets == "several" and type(task).__module__ in PENDING:
-            pytest.xfail(f"{name} ({label}) has a last-only mask but does not declare targets='last' yet")
-        assert (spec.targets == "last") == last_only, (
-            f"{name} ({label}, length {length}): targets={spec.targets!r} but the mask is "
-            f"{'True only at the last position' if last_only else 'True at positions before the last'}")
+        assert batch.mask.shape == (16, spec.seq_len)
+        last = single_target_then_padding(batch)
+        assert (spec.targets == "last") == last, (
+            f"{name} ({label}, length {length}): targets={spec.targets!r} but the batch has "
+            f"{'one target per row with only padding after it' if last else 'targets before other information'}")
 
 
 def test_the_last_target_tasks() -> None:
