@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -84,7 +84,7 @@ class DeltaRuleMixer(nn.Module):
     def state_size(self) -> int:
         """Per layer: one `d_k x d_v` matrix per head (`heads * head_dim**2`), plus the three short
         convolutions' last `conv_size - 1` inputs (`3 * d_inner * (conv_size - 1)`) when present."""
-        convs = sum(conv.state_size for conv in self.convs) if self.convs is not None else 0
+        convs = sum(cast(ShortConvolution, conv).state_size for conv in self.convs) if self.convs is not None else 0
         return self.heads * self.head_dim * self.head_dim + convs
 
     def _gates(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -129,7 +129,7 @@ class DeltaRuleMixer(nn.Module):
         q, k, v = self.q_proj(x_t), self.k_proj(x_t), self.v_proj(x_t)
         if self.convs is not None:
             (q, caches[0]), (k, caches[1]), (v, caches[2]) = (
-                conv.step(t, cache) for conv, t, cache in zip(self.convs, (q, k, v), caches))
+                cast(ShortConvolution, conv).step(t, cache) for conv, t, cache in zip(self.convs, (q, k, v), caches))
         else:
             q, k, v = F.silu(q), F.silu(k), F.silu(v)
         q, k, v = self._heads(q, k, v)

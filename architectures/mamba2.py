@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -215,7 +215,7 @@ class Mamba2Mixer(nn.Module):
             state = (xbc.new_zeros(xbc.shape[0], self.conv_dim, self.d_conv - 1),
                      xbc.new_zeros(xbc.shape[0], self.heads, self.head_dim, self.d_state))
         window = torch.cat([state[0], xbc.unsqueeze(-1)], dim=-1)  # inputs t-d_conv+1 .. t
-        x, B, C = self._split(F.silu((window * self.conv1d.weight.squeeze(1)).sum(-1) + self.conv1d.bias))
+        x, B, C = self._split(F.silu((window * self.conv1d.weight.squeeze(1)).sum(-1) + cast(torch.Tensor, self.conv1d.bias)))
         y, h = ssd_step(state[1], x, F.softplus(dt + self.dt_bias), -self.A_log.exp(), B, C, self.signed)
         return self._out(y, x, z), (window[..., 1:], h)
 

@@ -18,7 +18,7 @@ form is the constant-memory inference mode, and the reference it is tested again
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -134,7 +134,7 @@ class MLSTMMixer(nn.Module):
         stabiliser m (1); plus the conv buffer, the last d_conv - 1 inputs of d_inner channels."""
         return self.heads * (self.head_dim**2 + self.head_dim + 1) + self.d_inner * (self.d_conv - 1)
 
-    def _qkv_gates(self, x: torch.Tensor, x_conv: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def _qkv_gates(self, x: torch.Tensor, x_conv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """q, k, v `(..., H, d)` and gate pre-activations `(..., H)` from the branch input and its conv."""
         q, k, v = self.q_proj(x_conv), self.k_proj(x_conv), self.v_proj(x)
         qkv = torch.cat([q, k, v], dim=-1)
@@ -161,7 +161,7 @@ class MLSTMMixer(nn.Module):
         x, z = self.proj_up(hidden_t).chunk(2, dim=-1)
         conv_in = x.new_zeros(x.shape[0], self.d_inner, self.d_conv - 1) if state is None else state[0]
         window = torch.cat([conv_in, x.unsqueeze(-1)], dim=-1)
-        x_conv = F.silu((window * self.conv1d.weight.squeeze(1)).sum(-1) + self.conv1d.bias)
+        x_conv = F.silu((window * self.conv1d.weight.squeeze(1)).sum(-1) + cast(torch.Tensor, self.conv1d.bias))
         h, cell = mlstm_step(None if state is None else state[1], *self._qkv_gates(x, x_conv))
         return self._out(h, x_conv, z), (window[..., 1:], cell)
 

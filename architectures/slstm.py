@@ -15,6 +15,7 @@ state-tracking ability). `forward` is the step loop; `step` is one step of it.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -113,7 +114,7 @@ class SLSTMMixer(nn.Module):
         """One position `(B, d_model)`: the conv over the cached last `d_conv - 1` inputs, one cell step."""
         conv_in = x_t.new_zeros(x_t.shape[0], self.d_model, self.d_conv - 1) if state is None else state[0]
         window = torch.cat([conv_in, x_t.unsqueeze(-1)], dim=-1)
-        x_conv = F.silu((window * self.conv1d.weight.squeeze(1)).sum(-1) + self.conv1d.bias)
+        x_conv = F.silu((window * self.conv1d.weight.squeeze(1)).sum(-1) + cast(torch.Tensor, self.conv1d.bias))
         cell = slstm_step(None if state is None else state[1], self._gate_inputs(x_t, x_conv), self.R, self.bias)
         return self._out(cell[0]), (window[..., 1:], cell)
 

@@ -39,8 +39,8 @@ def _plugins() -> None:
     load_plugins([MEAN_POOL, BROKEN, SIGKILL])
 
 
-def smoke_runs(archs: list[str], seeds: list[int] = [0]) -> list[PlannedRun]:
-    return plan(TASK, archs, get_profile("smoke"), seeds=seeds)
+def smoke_runs(archs: list[str], seeds: tuple[int, ...] = (0,)) -> list[PlannedRun]:
+    return plan(TASK, archs, get_profile("smoke"), seeds=list(seeds))
 
 
 def assert_same_metrics(a: dict[str, Any], b: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import torch
 
 from bench import get_task, list_tasks
 
+
 def settings(name: str) -> list[tuple[str, dict]]:
     cls = type(get_task(name))
     return [("default", {}), *sorted(cls.profile_params.items())]

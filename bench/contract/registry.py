@@ -18,9 +18,10 @@ import os
 import sys
 import traceback
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from bench.contract.errors import ArchbenchError
 from bench.contract.model import materialize
@@ -203,7 +204,7 @@ def _load_entry_points() -> None:
             # An entry point may name a module (whose decorators registered it) or the object itself.
             if callable(loaded) and not inspect.ismodule(loaded) and ep.name not in registry.names():
                 if kind == "task":
-                    register_task(ep.name)(loaded)  # type: ignore[arg-type]
+                    register_task(ep.name)(loaded)
                 else:
                     register_architecture(ep.name)(loaded)
 
@@ -328,7 +329,7 @@ def _type_hints(obj: Callable[..., Any]) -> dict[str, Any]:
     module that wrote it: a dataclass subclass's generated `__init__` resolves names only in the subclass's
     module, where a `Literal` alias of its base (e.g. a shared `OutputMode`) is missing."""
     hints: dict[str, Any] = {}
-    for target in ((obj, obj.__init__) if inspect.isclass(obj) else (obj,)):  # type: ignore[misc]
+    for target in ((obj, obj.__init__) if inspect.isclass(obj) else (obj,)):
         try:
             hints.update(typing.get_type_hints(target))
         except Exception:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import random
 import statistics
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -193,7 +193,7 @@ def coverage(method: str, n: int, trials: int = 2000, seed: int = 0,
     hits = 0
     for trial in range(trials):
         est = mean_ci([draw(rng) for _ in range(n)], method, resamples=resamples, seed=trial)
-        hits += est.low is not None and est.low <= true_mean <= est.high
+        hits += est.low is not None and est.high is not None and est.low <= true_mean <= est.high
     return hits / trials
 
 

@@ -1,7 +1,8 @@
 """Execute planned runs: skip what is stored and current, train the rest on an executor, store every record."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bench.results.schema import RunRecord, with_fields
 from bench.results.store import RecordStore
@@ -45,7 +46,7 @@ def execute(
     command: str | None = None,
     progress_for: Callable[[PlannedRun], ProgressFn | None] | None = None,
     on_done: RunCallback | None = None,
-    executor: "Executor | None" = None,
+    executor: Executor | None = None,
     on_split: SplitCallback | None = None,
 ) -> list[RunRecord]:
     """Run what is not stored yet (everything with `force`) on `executor` (default: one at a time, in this

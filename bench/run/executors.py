@@ -18,8 +18,9 @@ import signal
 import time
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from bench.contract.errors import ArchbenchError, require
 from bench.results.schema import RunRecord
@@ -223,7 +224,7 @@ class _Worker:
         self.conn.close()
 
 
-def _context() -> mp.context.BaseContext:
+def _context() -> Any:  # a forkserver or spawn context (typeshed's BaseContext lacks Process)
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["bench.run.plan"])  # each new worker starts with torch and Lightning imported

@@ -8,8 +8,9 @@ stops the others or loses their records.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from bench.contract.errors import ArchbenchError
 from bench.contract.registry import get_architecture, get_task

@@ -14,6 +14,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -32,12 +33,11 @@ class RunProgress:
             TimeElapsedColumn(), TimeRemainingColumn(), console=self.console, transient=False,
         )
         self.total_runs = total_runs
-        self.overall = None
-        self.current = None
+        self.overall: TaskID = self.progress.add_task("runs", total=total_runs, status="")
+        self.current: TaskID | None = None
 
-    def __enter__(self) -> "RunProgress":
+    def __enter__(self) -> RunProgress:
         self.progress.__enter__()
-        self.overall = self.progress.add_task("runs", total=self.total_runs, status="")
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -53,22 +53,24 @@ class RunProgress:
             self.progress.remove_task(self.current)
         self.current = self.progress.add_task(escape(f"{run.label} seed {run.seed}"), total=run.train.steps, status="")
 
+        current = self.current
+
         def report(step: int, max_steps: int, val: float | None) -> None:
             status = f"val {run.task.metric} {val:.3f}" if val is not None else ""
-            self.progress.update(self.current, completed=step, status=status)
+            self.progress.update(current, completed=step, status=status)
 
         return report
 
     def finish_run(self, run: Any, record: RunRecord, skipped: bool) -> None:
         if skipped:  # counted as done by `planned`
             return
-        if record["status"] != "ok":
+        m = record["metrics"]
+        if record["status"] != "ok" or m is None:
             status = "FAILED"
         else:
-            m = record["metrics"]
-            status = f"{m['metric']} {m['in_distribution']:.3f}" + (" solved" if m["solved"] else "")
+            status = f"{m['metric']} {'n/a' if m['in_distribution'] is None else format(m['in_distribution'], '.3f')}" + (" solved" if m["solved"] else "")
         if self.current is not None:
-            self.progress.update(self.current, completed=record["metrics"]["steps"] if record.get("metrics") else 0, status=status)
+            self.progress.update(self.current, completed=m["steps"] if m is not None else 0, status=status)
         if not self.console.is_terminal:  # no live bars (CI, a pipe): one line per finished run instead
             self.console.print(escape(f"{run.label} seed {run.seed}: {status}"))
         self.progress.advance(self.overall)

@@ -35,10 +35,10 @@ def record_status(record: RunRecord, skipped: bool = False) -> str:
     """One short phrase for a finished run: its metric, solved or not, FAILED, or skipped."""
     if skipped:
         return "stored, skipped"
-    if record["status"] != "ok":
-        return "FAILED"
     m = record["metrics"]
-    return f"{m['metric']} {m['in_distribution']:.3f}" + (" solved" if m["solved"] else "")
+    if record["status"] != "ok" or m is None:
+        return "FAILED"
+    return f"{m['metric']} {'n/a' if m['in_distribution'] is None else format(m['in_distribution'], '.3f')}" + (" solved" if m["solved"] else "")
 
 
 class TimeLeftColumn(ProgressColumn):
@@ -66,7 +66,7 @@ class SweepProgress:
         self.rows: dict[int, TaskID] = {}  # id(run) -> its row
         self.counts = {"ok": 0, "failed": 0, "skipped": 0}
 
-    def __enter__(self) -> "SweepProgress":
+    def __enter__(self) -> SweepProgress:
         self.progress.__enter__()
         self.overall = self.progress.add_task("sweep", total=self.total_runs, status="", started=None, executed=0)
         return self

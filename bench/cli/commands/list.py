@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import cast
 
 from tabulate import tabulate
 
@@ -12,6 +13,7 @@ from bench.contract.registry import (
     list_architectures,
     list_tasks,
 )
+from bench.contract.task import Task
 
 NAME = "list"
 HELP = "list registered tasks and architectures"
@@ -29,7 +31,7 @@ def main(args: argparse.Namespace) -> int:
     if args.what in (None, "tasks"):
         rows = []
         for name in list_tasks(args.pattern):
-            cls = get_task_entry(name).obj
+            cls = cast("type[Task]", get_task_entry(name).obj)
             task = cls()
             rows.append([getattr(cls, "family", ""), name, cls.metric, task.length, ",".join(map(str, task.eval_lengths)),
                          task.solved_at, f"{task.chance:g}", cls.paper])

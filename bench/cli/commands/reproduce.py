@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from bench.cli.commands.common import add_threads_argument, invoked_command, use_threads
-from bench.results.schema import DEFAULT_ROOT
+from bench.results.schema import DEFAULT_ROOT, RunRecord
 from bench.results.store import RecordStore
 from bench.run.profiles import get_profile
 
@@ -70,7 +70,8 @@ def main(args: argparse.Namespace) -> int:
     follow_plans = {c.name: plan_claim(c, profile, follow_ups[c.name]) for c in claims if c.name in follow_ups}  # validated up front
     use_threads(args.threads)
     command = invoked_command()
-    outcomes, failed = [], []
+    outcomes: list[Any] = []
+    failed: list[RunRecord] = []
     for claim in claims:
         print(f"{claim.name}: {claim.claim}", file=sys.stderr)
         verdict, records = _run_and_judge(claim, plans[claim.name], store, command, failed)
@@ -93,7 +94,7 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _run_and_judge(claim: Any, arms: dict[str, list[Any]], store: Any, command: str, failed: list[dict[str, Any]]) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
+def _run_and_judge(claim: Any, arms: dict[str, list[Any]], store: Any, command: str, failed: list[RunRecord]) -> tuple[Any, dict[str, list[RunRecord]]]:
     """Run (or find stored) every arm's runs, then judge the claim on them."""
     from bench.claims.model import judge
     from bench.run.execute import execute_with_progress

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import collections
-from typing import Any
 
 from tabulate import tabulate
 
 from bench.cli.commands.common import parse_csv
 from bench.contract.errors import ArchbenchError
-from bench.results.schema import DEFAULT_ROOT
+from bench.results.schema import DEFAULT_ROOT, RunRecord
 from bench.results.store import RecordStore
 
 NAME = "results"
@@ -32,20 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
 
 
-def select(records: list[dict[str, Any]], tasks: list[str] | None, archs: list[str] | None) -> list[dict[str, Any]]:
+def select(records: list[RunRecord], tasks: list[str] | None, archs: list[str] | None) -> list[RunRecord]:
     """Records of the given tasks and architecture families/labels (None: all)."""
     return [r for r in records if (not tasks or r["task"] in tasks)
             and (not archs or r["arch"] in archs or r["label"] in archs)]
 
 
-def results_rows(records: list[dict[str, Any]], include_stale: bool = False) -> list[list[str]]:
+def results_rows(records: list[RunRecord], include_stale: bool = False) -> list[list[str]]:
     """One row per (configuration, freshness) -- per configuration with `include_stale`."""
     from bench.report.aggregate import distinguish, group_cells, validation_keys
     from bench.results.freshness import freshness
     from bench.results.measures import in_distribution
 
     status = {r["key"]: freshness(r) for r in records}
-    partitions: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+    partitions: dict[str, list[RunRecord]] = collections.defaultdict(list)
     for record in records:
         partitions["all" if include_stale else status[record["key"]].status].append(record)
     validation = validation_keys(records)

@@ -24,7 +24,7 @@ from bench.cli.commands.common import (
 )
 from bench.cli.commands.trainer_flags import add_trainer_arguments, trainer_overrides
 from bench.contract.errors import ArchbenchError
-from bench.results.schema import DEFAULT_ROOT
+from bench.results.schema import DEFAULT_ROOT, RunRecord
 from bench.results.store import RecordStore
 from bench.run.profiles import PROFILES, get_profile
 
@@ -85,7 +85,7 @@ def main(args: argparse.Namespace) -> int:
     tally: Counter[tuple[str, str]] = Counter()
     started = time.perf_counter()
     with SweepProgress(len(runs)) as progress:
-        def on_done(run: Any, record: dict[str, Any], skipped: bool) -> None:
+        def on_done(run: Any, record: RunRecord, skipped: bool) -> None:
             progress.finish_run(run, record, skipped)
             tally[(run.task_name, "stored" if skipped else record["status"])] += 1
             tally[(run.task_name, "solved")] += solved(run_metrics(record))
