@@ -5,6 +5,7 @@ because pytest must know an option before it parses the command line: in `pytest
 --archbench-profile smoke` an unknown option's value would be taken for a path, and pytest would then
 not load `benchmarks/conftest.py` at all. This file is loaded for every invocation from the repository.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -12,12 +13,20 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("archbench", "archbench benchmark suite (benchmarks/)")
-    group.addoption("--archbench-profile", default="smoke", metavar="NAME",
-                    help="budget profile of the benchmark training runs: smoke (default, CI-sized) or quick "
-                         "(or any profile `archbench run --profile` accepts)")
-    group.addoption("--archbench-results", default=None, metavar="DIR",
-                    help="directory of the run records the benchmarks write (default: a temporary directory; "
-                         "pass results/runs to feed the leaderboard)")
+    group.addoption(
+        "--archbench-profile",
+        default="smoke",
+        metavar="NAME",
+        help="budget profile of the benchmark training runs: smoke (default, CI-sized) or quick "
+        "(or any profile `archbench run --profile` accepts)",
+    )
+    group.addoption(
+        "--archbench-results",
+        default=None,
+        metavar="DIR",
+        help="directory of the run records the benchmarks write (default: a temporary directory; "
+        "pass results/runs to feed the leaderboard)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

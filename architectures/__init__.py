@@ -4,6 +4,7 @@ Nothing is listed by hand: a new family is a new module here with a `@register_a
 (most are a mixer on `architectures.backbone`; see its docstring for the mixer protocol). Modules that
 register nothing (`backbone`, `attention`, `positions`, `scan`, `base`) are imported too, harmlessly.
 """
+
 import importlib
 import pkgutil
 

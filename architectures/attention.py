@@ -5,6 +5,7 @@ one new position against a key/value cache, the cache being the state (it grows 
 `state_size` is None). In-attention positional schemes (`rope`, `alibi`, `hard_alibi`) act here; additive
 ones are the backbone's `pos` hook.
 """
+
 from __future__ import annotations
 
 import torch
@@ -38,7 +39,9 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
         if pos in BIASED:  # ALiBi's slopes or Hard-ALiBi's windows, one per head
-            self.register_buffer("per_head", alibi_slopes(heads) if pos == "alibi" else hard_alibi_windows(heads), persistent=False)
+            self.register_buffer(
+                "per_head", alibi_slopes(heads) if pos == "alibi" else hard_alibi_windows(heads), persistent=False
+            )
 
     def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """`(B, T, d_model)` -> q, k, v `(B, H, T, d_head)`."""
@@ -75,7 +78,9 @@ class CausalSelfAttention(nn.Module):
         if self.pos in BIASED:
             distance = position - torch.arange(position + 1, device=x_t.device)  # to every cached key, >= 0
             bias = distance_bias(self.pos, self.per_head, distance.view(1, -1), q.dtype).unsqueeze(0)  # (1, H, 1, t+1)
-        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=bias)  # no mask needed: nothing is in the future
+        out = F.scaled_dot_product_attention(
+            q, keys, values, attn_mask=bias
+        )  # no mask needed: nothing is in the future
         return self.proj(out.reshape(x_t.shape[0], -1)), (keys, values)
 
 

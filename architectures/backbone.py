@@ -37,6 +37,7 @@ The backbone reads the protocol back: `Backbone.state_size` (the sum over layers
 network, torch's fused multi-layer RNNs, the one-layer theory attention) stay standalone modules; their
 docstrings say why.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -87,8 +88,14 @@ def mlp_every_layer(d_model: int, ratio: float, enabled: bool = True) -> MlpFact
 class Block(nn.Module):
     """Pre-norm residual block: `x + drop(mixer(norm(x)))`, then, with an MLP, `x + drop(mlp(norm(x)))`."""
 
-    def __init__(self, d_model: int, mixer: nn.Module, mlp: nn.Module | None = None,
-                 norm: NormFactory = nn.LayerNorm, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        mixer: nn.Module,
+        mlp: nn.Module | None = None,
+        norm: NormFactory = nn.LayerNorm,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.norm1 = norm(d_model)
         self.mixer = mixer
@@ -120,9 +127,18 @@ class Backbone(nn.Module):
     `dropout` applies to the embedded input and to every residual branch.
     """
 
-    def __init__(self, spec: TaskSpec, d_model: int, layers: int, mixer_factory: MixerFactory, *,
-                 mlp: MlpFactory | None = None, norm: NormFactory = nn.LayerNorm, pos: nn.Module | None = None,
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        spec: TaskSpec,
+        d_model: int,
+        layers: int,
+        mixer_factory: MixerFactory,
+        *,
+        mlp: MlpFactory | None = None,
+        norm: NormFactory = nn.LayerNorm,
+        pos: nn.Module | None = None,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         self.embed = input_adapter(spec, d_model)
         self.pos = pos

@@ -5,6 +5,7 @@ Three optional members refine it, read through the functions below so plain modu
 `supports_length(seq_len) -> bool`, `state_size -> int | None` (numbers carried from step to step at
 inference) and nothing else; the parameter count is computed here.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -28,4 +29,7 @@ def output_head(spec: TaskSpec, width: int) -> nn.Module:
 def check_sizes(arch: str, **sizes: int) -> None:
     """Every size hyper-parameter must be a positive integer (one-line error naming it otherwise)."""
     for key, value in sizes.items():
-        require(isinstance(value, int) and value > 0, f"architecture {arch!r}: {key} must be a positive integer; got {value!r}")
+        require(
+            isinstance(value, int) and value > 0,
+            f"architecture {arch!r}: {key} must be a positive integer; got {value!r}",
+        )

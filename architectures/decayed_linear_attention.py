@@ -15,14 +15,16 @@ contributions are an attention matrix) and, for a decay that is one number per h
 `retention_parallel` (RetNet's parallel form, the full `T x T` decay mask `D_nm = gamma^(n-m)`).
 Shapes: `q, k` `(B, H, T, d_k)`, `v` `(B, H, T, d_v)`, state `(B, H, d_k, d_v)`.
 """
+
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
 
-def decayed_step(q_t: torch.Tensor, k_t: torch.Tensor, v_t: torch.Tensor, log_decay_t: torch.Tensor,
-                 state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+def decayed_step(
+    q_t: torch.Tensor, k_t: torch.Tensor, v_t: torch.Tensor, log_decay_t: torch.Tensor, state: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One position: `q_t, k_t` `(B, H, d_k)`, `v_t` `(B, H, d_v)`, `log_decay_t` `(B, H, d_k)` or broadcastable;
     returns `o_t` `(B, H, d_v)` and the new state (`None`: a zero state)."""
     update = k_t.unsqueeze(-1) * v_t.unsqueeze(-2)
@@ -30,8 +32,9 @@ def decayed_step(q_t: torch.Tensor, k_t: torch.Tensor, v_t: torch.Tensor, log_de
     return (state * q_t.unsqueeze(-1)).sum(-2), state
 
 
-def decayed_recurrent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, log_decay: torch.Tensor,
-                      state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def decayed_recurrent(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, log_decay: torch.Tensor, state: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`decayed_step` over every position: outputs `(B, H, T, d_v)` and the final state."""
     log_decay = log_decay.expand(*q.shape[:3], log_decay.shape[-1])
     outputs = []
@@ -41,8 +44,14 @@ def decayed_recurrent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, log_dec
     return torch.stack(outputs, dim=2), state  # type: ignore[return-value]
 
 
-def decayed_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, log_decay: torch.Tensor, chunk_size: int = 16,
-                    state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def decayed_chunked(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    log_decay: torch.Tensor,
+    chunk_size: int = 16,
+    state: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The same outputs and final state as `decayed_recurrent`, chunk by chunk.
 
     With `G_i` the cumulative log-decay inside a chunk (per key feature) and `S` the state it starts from:
@@ -74,8 +83,9 @@ def decayed_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, log_decay
     if state is None:
         state = q.new_zeros(batch, heads, d_k, d_v)
     outputs = []
-    for q_n, inner_n, v_n, k_n, decay_n in zip(q_decayed.unbind(2), inner.unbind(2), v.unbind(2), k_to_end.unbind(2),
-                                               chunk_decay.unbind(2)):
+    for q_n, inner_n, v_n, k_n, decay_n in zip(
+        q_decayed.unbind(2), inner.unbind(2), v.unbind(2), k_to_end.unbind(2), chunk_decay.unbind(2)
+    ):
         outputs.append(q_n @ state + inner_n @ v_n)
         state = decay_n * state + k_n.transpose(-1, -2) @ v_n
     out = torch.stack(outputs, dim=2).flatten(2, 3)

@@ -19,6 +19,7 @@ Shapes: `q, k` `(B, H, T, d_k)`, `v` `(B, H, T, d_v)`, `beta` and `log_decay` `(
 `beta` may lie anywhere in (0, 2): the transition `I - beta k k^T` (unit `k`) then has the eigenvalue `1 - beta`
 in (-1, 1) along `k` (Grazzi et al. 2025), and neither form assumes `beta <= 1`.
 """
+
 from __future__ import annotations
 
 import torch
@@ -30,8 +31,14 @@ def l2_normalize(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     return x * torch.rsqrt(x.square().sum(-1, keepdim=True) + eps)
 
 
-def delta_rule_step(q_t: torch.Tensor, k_t: torch.Tensor, v_t: torch.Tensor, beta_t: torch.Tensor,
-                    log_decay_t: torch.Tensor | None, state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+def delta_rule_step(
+    q_t: torch.Tensor,
+    k_t: torch.Tensor,
+    v_t: torch.Tensor,
+    beta_t: torch.Tensor,
+    log_decay_t: torch.Tensor | None,
+    state: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One position: `q_t, k_t` `(B, H, d_k)`, `v_t` `(B, H, d_v)`, `beta_t` `(B, H)`; returns `o_t` `(B, H, d_v)`
     and the new state `(B, H, d_k, d_v)` (`None`: a zero state)."""
     if state is None:
@@ -44,9 +51,14 @@ def delta_rule_step(q_t: torch.Tensor, k_t: torch.Tensor, v_t: torch.Tensor, bet
     return (state * q_t.unsqueeze(-1)).sum(-2), state
 
 
-def delta_rule_recurrent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta: torch.Tensor,
-                         log_decay: torch.Tensor | None = None,
-                         state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def delta_rule_recurrent(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    log_decay: torch.Tensor | None = None,
+    state: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`delta_rule_step` over every position: outputs `(B, H, T, d_v)` and the final state."""
     decays = log_decay.unbind(2) if log_decay is not None else [None] * q.shape[2]
     outputs = []
@@ -57,9 +69,15 @@ def delta_rule_recurrent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta
     return torch.stack(outputs, dim=2), state  # type: ignore[return-value]
 
 
-def delta_rule_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta: torch.Tensor,
-                       log_decay: torch.Tensor | None = None, chunk_size: int = 64,
-                       state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def delta_rule_chunked(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    log_decay: torch.Tensor | None = None,
+    chunk_size: int = 64,
+    state: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The same outputs and final state as `delta_rule_recurrent`, chunk by chunk (UT transform).
 
     Inside a chunk with cumulative log-decay `g_i` (positions `i = 0..C-1`) and the state `S` it starts from:
@@ -98,8 +116,9 @@ def delta_rule_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta: 
     if state is None:
         state = q.new_zeros(batch, heads, d_k, d_v)
     outputs = []
-    for u_n, w_n, inner_n, q_n, k_n, decay_n in zip(u.unbind(2), w.unbind(2), inner.unbind(2), q_decayed.unbind(2),
-                                                      k_to_end.unbind(2), chunk_decay.unbind(2)):
+    for u_n, w_n, inner_n, q_n, k_n, decay_n in zip(
+        u.unbind(2), w.unbind(2), inner.unbind(2), q_decayed.unbind(2), k_to_end.unbind(2), chunk_decay.unbind(2)
+    ):
         new_v = u_n - w_n @ state
         outputs.append(q_n @ state + inner_n @ new_v)
         state = state * decay_n + k_n.transpose(-1, -2) @ new_v

@@ -15,6 +15,7 @@ convolution with SiLU on each (`short_conv`, as fla; without it SiLU directly), 
 output (times `silu(W_g x)` with `output_gate`), output projection. The op itself is `delta_rule`.
 The same mixer with a data-dependent decay is Gated DeltaNet (`gated_deltanet`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -57,8 +58,18 @@ class DeltaRuleMixer(nn.Module):
     the chunked (UT-transform) form in `forward`, `"recurrent"` the step loop; `step` is always recurrent.
     """
 
-    def __init__(self, d_model: int, heads: int, eigenvalues: str = "[0,1]", short_conv: bool = True, conv_size: int = 4,
-                 output_gate: bool = False, decay: bool = False, mode: str = "chunk", chunk_size: int = 32) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        heads: int,
+        eigenvalues: str = "[0,1]",
+        short_conv: bool = True,
+        conv_size: int = 4,
+        output_gate: bool = False,
+        decay: bool = False,
+        mode: str = "chunk",
+        chunk_size: int = 32,
+    ) -> None:
         super().__init__()
         self.heads, self.head_dim, self.eigenvalues = heads, d_model // heads, eigenvalues
         self.mode, self.chunk_size, self.decay = mode, chunk_size, decay
@@ -94,7 +105,9 @@ class DeltaRuleMixer(nn.Module):
             return beta, None
         return beta, -self.A_log.exp() * F.softplus(self.a_proj(x) + self.dt_bias)
 
-    def _heads(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _heads(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """`(..., inner)` activations -> per-head q (normalised and scaled by `d_k ** -0.5`), k (normalised), v."""
         q, k, v = (t.unflatten(-1, (self.heads, self.head_dim)) for t in (q, k, v))
         return l2_normalize(q) * self.head_dim**-0.5, l2_normalize(k), v
@@ -129,7 +142,8 @@ class DeltaRuleMixer(nn.Module):
         q, k, v = self.q_proj(x_t), self.k_proj(x_t), self.v_proj(x_t)
         if self.convs is not None:
             (q, caches[0]), (k, caches[1]), (v, caches[2]) = (
-                cast(ShortConvolution, conv).step(t, cache) for conv, t, cache in zip(self.convs, (q, k, v), caches))
+                cast(ShortConvolution, conv).step(t, cache) for conv, t, cache in zip(self.convs, (q, k, v), caches)
+            )
         else:
             q, k, v = F.silu(q), F.silu(k), F.silu(v)
         q, k, v = self._heads(q, k, v)
@@ -138,12 +152,25 @@ class DeltaRuleMixer(nn.Module):
         return self._output(o, x_t), (*caches, matrix)
 
 
-def check_delta_sizes(arch: str, d_model: int, layers: int, heads: int, conv_size: int, chunk_size: int, mlp_ratio: float,
-                      dropout: float, eigenvalues: str, mode: str) -> None:
+def check_delta_sizes(
+    arch: str,
+    d_model: int,
+    layers: int,
+    heads: int,
+    conv_size: int,
+    chunk_size: int,
+    mlp_ratio: float,
+    dropout: float,
+    eigenvalues: str,
+    mode: str,
+) -> None:
     """Validation shared by `deltanet` and `gated_deltanet` (one-line errors naming the value)."""
     check_sizes(arch, d_model=d_model, layers=layers, heads=heads, conv_size=conv_size, chunk_size=chunk_size)
     require(d_model >= heads, f"architecture {arch!r}: d_model={d_model} must be at least heads={heads}")
-    require(eigenvalues in EIGENVALUES, f"architecture {arch!r}: eigenvalues must be one of {', '.join(EIGENVALUES)}; got {eigenvalues!r}")
+    require(
+        eigenvalues in EIGENVALUES,
+        f"architecture {arch!r}: eigenvalues must be one of {', '.join(EIGENVALUES)}; got {eigenvalues!r}",
+    )
     require(mode in MODES, f"architecture {arch!r}: mode must be one of {', '.join(MODES)}; got {mode!r}")
     require(mlp_ratio > 0, f"architecture {arch!r}: mlp_ratio must be > 0; got {mlp_ratio!r}")
     require(0.0 <= dropout < 1.0, f"architecture {arch!r}: dropout must be in [0, 1); got {dropout!r}")
@@ -176,7 +203,20 @@ def build_deltanet(
     matrix entries plus, with `short_conv`, `3 * heads * (d_model // heads) * (conv_size - 1)` convolution inputs.
     """
     check_delta_sizes("deltanet", d_model, layers, heads, conv_size, chunk_size, mlp_ratio, dropout, eigenvalues, mode)
-    mixer = {"eigenvalues": eigenvalues, "short_conv": short_conv, "conv_size": conv_size, "output_gate": output_gate,
-             "mode": mode, "chunk_size": chunk_size}
-    return Backbone(spec, d_model, layers, lambda _layer: DeltaRuleMixer(d_model, heads, **mixer),  # type: ignore[arg-type]
-                    mlp=mlp_every_layer(d_model, mlp_ratio, mlp), norm=RMSNORM, dropout=dropout)
+    mixer = {
+        "eigenvalues": eigenvalues,
+        "short_conv": short_conv,
+        "conv_size": conv_size,
+        "output_gate": output_gate,
+        "mode": mode,
+        "chunk_size": chunk_size,
+    }
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda _layer: DeltaRuleMixer(d_model, heads, **mixer),  # type: ignore[arg-type]
+        mlp=mlp_every_layer(d_model, mlp_ratio, mlp),
+        norm=RMSNORM,
+        dropout=dropout,
+    )

@@ -17,6 +17,7 @@ stream at all. Its hidden layers are units of the whole flattened sequence (a un
 position only through its mask), the widths change from layer to layer, and it takes one fixed length.
 Forcing it into blocks would make it a different (and no longer "fully connected") model.
 """
+
 from __future__ import annotations
 
 import torch
@@ -89,7 +90,11 @@ class FCN(nn.Module):
         length = spec.seq_len
         self.embed = input_adapter(spec, embed_dim)
         widths = [length * embed_dim] + [hidden] * layers + [length * embed_dim]
-        positions = [block_positions(length, embed_dim)] + [unit_positions(hidden, length)] * layers + [block_positions(length, embed_dim)]
+        positions = (
+            [block_positions(length, embed_dim)]
+            + [unit_positions(hidden, length)] * layers
+            + [block_positions(length, embed_dim)]
+        )
         self.linears = nn.ModuleList(
             MaskedLinear(positions[i], positions[i + 1]) if causal else nn.Linear(widths[i], widths[i + 1])
             for i in range(len(widths) - 1)
@@ -118,7 +123,9 @@ class FCN(nn.Module):
     presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
     width_param="hidden",
 )
-def build_fcn(spec: TaskSpec, *, hidden: int = 256, layers: int = 2, embed_dim: int = 8, causal: bool = True) -> nn.Module:
+def build_fcn(
+    spec: TaskSpec, *, hidden: int = 256, layers: int = 2, embed_dim: int = 8, causal: bool = True
+) -> nn.Module:
     """MLP on the flattened sequence, causal through MADE-style autoregressive masks (fixed length only).
 
     Each position is embedded to `embed_dim` numbers, the `(T * embed_dim)` vector passes `layers` hidden

@@ -9,6 +9,7 @@ gating), and the delta rule lets it overwrite one key precisely. The mixer is `d
 with `decay=True` and, as fla's `GatedDeltaNet` layer, an output gate `RMSNorm(o) * silu(W_g x)` by
 default; the op (chunked and recurrent) is `delta_rule`.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -45,8 +46,24 @@ def build_gated_deltanet(
     `d_model // heads` wide. State per layer: `heads * (d_model // heads)^2` matrix entries plus, with
     `short_conv`, `3 * heads * (d_model // heads) * (conv_size - 1)` convolution inputs.
     """
-    check_delta_sizes("gated_deltanet", d_model, layers, heads, conv_size, chunk_size, mlp_ratio, dropout, eigenvalues, mode)
-    mixer = {"eigenvalues": eigenvalues, "short_conv": short_conv, "conv_size": conv_size, "output_gate": output_gate,
-             "decay": True, "mode": mode, "chunk_size": chunk_size}
-    return Backbone(spec, d_model, layers, lambda _layer: DeltaRuleMixer(d_model, heads, **mixer),  # type: ignore[arg-type]
-                    mlp=mlp_every_layer(d_model, mlp_ratio, mlp), norm=RMSNORM, dropout=dropout)
+    check_delta_sizes(
+        "gated_deltanet", d_model, layers, heads, conv_size, chunk_size, mlp_ratio, dropout, eigenvalues, mode
+    )
+    mixer = {
+        "eigenvalues": eigenvalues,
+        "short_conv": short_conv,
+        "conv_size": conv_size,
+        "output_gate": output_gate,
+        "decay": True,
+        "mode": mode,
+        "chunk_size": chunk_size,
+    }
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda _layer: DeltaRuleMixer(d_model, heads, **mixer),  # type: ignore[arg-type]
+        mlp=mlp_every_layer(d_model, mlp_ratio, mlp),
+        norm=RMSNORM,
+        dropout=dropout,
+    )

@@ -11,6 +11,7 @@ so a head forgets each key direction at its own, input-chosen rate. As the paper
 feature map, and the output is `RMSNorm(o) * swish(W_g x)` per head (`output_gate`), then a projection.
 The op (chunked and recurrent forms) is `decayed_linear_attention`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -35,15 +36,26 @@ RMSNORM = functools.partial(nn.RMSNorm, eps=1e-5)
 class GLAMixer(nn.Module):
     """Multi-head gated linear attention; `mode` picks the chunked or the recurrent form for `forward`."""
 
-    def __init__(self, d_model: int, heads: int, key_dim: int, gate_low_rank_dim: int = 16, gate_logit_normalizer: int = 16,
-                 output_gate: bool = True, mode: str = "chunk", chunk_size: int = 16) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        heads: int,
+        key_dim: int,
+        gate_low_rank_dim: int = 16,
+        gate_logit_normalizer: int = 16,
+        output_gate: bool = True,
+        mode: str = "chunk",
+        chunk_size: int = 16,
+    ) -> None:
         super().__init__()
         self.heads, self.head_k, self.head_v = heads, key_dim // heads, d_model // heads
         self.normalizer, self.mode, self.chunk_size = gate_logit_normalizer, mode, chunk_size
         self.q_proj = nn.Linear(d_model, key_dim, bias=False)
         self.k_proj = nn.Linear(d_model, key_dim, bias=False)
         self.v_proj = nn.Linear(d_model, d_model, bias=False)
-        self.gk_proj = nn.Sequential(nn.Linear(d_model, gate_low_rank_dim, bias=False), nn.Linear(gate_low_rank_dim, key_dim))
+        self.gk_proj = nn.Sequential(
+            nn.Linear(d_model, gate_low_rank_dim, bias=False), nn.Linear(gate_low_rank_dim, key_dim)
+        )
         self.g_proj = nn.Linear(d_model, d_model, bias=False) if output_gate else None
         self.g_norm = nn.RMSNorm(self.head_v, eps=1e-5)
         self.o_proj = nn.Linear(d_model, d_model, bias=False)
@@ -55,7 +67,9 @@ class GLAMixer(nn.Module):
 
     def _inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """q (scaled by `d_k ** -0.5`), k, v and the log-decay `log sigmoid(.) / tau`, split into heads `(..., H, d)`."""
-        q, k, g = (t.unflatten(-1, (self.heads, self.head_k)) for t in (self.q_proj(x), self.k_proj(x), self.gk_proj(x)))
+        q, k, g = (
+            t.unflatten(-1, (self.heads, self.head_k)) for t in (self.q_proj(x), self.k_proj(x), self.gk_proj(x))
+        )
         v = self.v_proj(x).unflatten(-1, (self.heads, self.head_v))
         return q * self.head_k**-0.5, k, v, F.logsigmoid(g) / self.normalizer
 
@@ -80,8 +94,12 @@ class GLAMixer(nn.Module):
         return self._output(o, x_t), state
 
 
-@register_architecture("gla", presets={"tiny": {"layers": 1, "heads": 2}, "small": {"layers": 2, "heads": 4},
-                                       "base": {"layers": 4, "heads": 4}}, width_param="d_model", width_multiple=8)
+@register_architecture(
+    "gla",
+    presets={"tiny": {"layers": 1, "heads": 2}, "small": {"layers": 2, "heads": 4}, "base": {"layers": 4, "heads": 4}},
+    width_param="d_model",
+    width_multiple=8,
+)
 def build_gla(
     spec: TaskSpec,
     *,
@@ -106,16 +124,37 @@ def build_gla(
     `mode`: `"chunk"` (chunks of `chunk_size`, the state carried between them) or `"recurrent"`, the same
     outputs. State per layer: `heads * (expand_k * d_model / heads) * (d_model / heads)` numbers.
     """
-    check_sizes("gla", d_model=d_model, layers=layers, heads=heads, gate_low_rank_dim=gate_low_rank_dim,
-                gate_logit_normalizer=gate_logit_normalizer, chunk_size=chunk_size)
+    check_sizes(
+        "gla",
+        d_model=d_model,
+        layers=layers,
+        heads=heads,
+        gate_low_rank_dim=gate_low_rank_dim,
+        gate_logit_normalizer=gate_logit_normalizer,
+        chunk_size=chunk_size,
+    )
     require(expand_k > 0, f"architecture 'gla': expand_k must be > 0; got {expand_k!r}")
     key_dim = d_model * expand_k
-    require(key_dim == int(key_dim) and int(key_dim) % heads == 0 and d_model % heads == 0,
-            f"architecture 'gla': d_model={d_model} and expand_k * d_model={key_dim:g} must be integers divisible by heads={heads}")
+    require(
+        key_dim == int(key_dim) and int(key_dim) % heads == 0 and d_model % heads == 0,
+        f"architecture 'gla': d_model={d_model} and expand_k * d_model={key_dim:g} must be integers divisible by heads={heads}",
+    )
     require(mode in MODES, f"architecture 'gla': mode must be one of {', '.join(MODES)}; got {mode!r}")
     require(mlp_ratio > 0, f"architecture 'gla': mlp_ratio must be > 0; got {mlp_ratio!r}")
     require(0.0 <= dropout < 1.0, f"architecture 'gla': dropout must be in [0, 1); got {dropout!r}")
-    mixer = {"gate_low_rank_dim": gate_low_rank_dim, "gate_logit_normalizer": gate_logit_normalizer,
-             "output_gate": output_gate, "mode": mode, "chunk_size": chunk_size}
-    return Backbone(spec, d_model, layers, lambda _layer: GLAMixer(d_model, heads, int(key_dim), **mixer),  # type: ignore[arg-type]
-                    mlp=mlp_every_layer(d_model, mlp_ratio, mlp), norm=RMSNORM, dropout=dropout)
+    mixer = {
+        "gate_low_rank_dim": gate_low_rank_dim,
+        "gate_logit_normalizer": gate_logit_normalizer,
+        "output_gate": output_gate,
+        "mode": mode,
+        "chunk_size": chunk_size,
+    }
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda _layer: GLAMixer(d_model, heads, int(key_dim), **mixer),  # type: ignore[arg-type]
+        mlp=mlp_every_layer(d_model, mlp_ratio, mlp),
+        norm=RMSNORM,
+        dropout=dropout,
+    )

@@ -3,6 +3,7 @@
 One backbone, two mixer kinds chosen per layer index: the mixers of `architectures.mamba` and
 `architectures.attention`, imported, not copied.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -59,8 +60,10 @@ def build_hybrid(
     has 2 layers, not 1.
     """
     check_sizes("hybrid", layers=layers, attention_every=attention_every)
-    require(attention_every <= layers,
-            f"architecture 'hybrid': attention_every={attention_every} > layers={layers} leaves no attention layer")
+    require(
+        attention_every <= layers,
+        f"architecture 'hybrid': attention_every={attention_every} > layers={layers} leaves no attention layer",
+    )
     check_attention_sizes("hybrid", d_model, heads, mlp_ratio, 0.0)
     require(pos in ("none", "rope", "alibi"), f"architecture 'hybrid': pos must be none, rope or alibi; got {pos!r}")
     check_mamba_sizes("hybrid", d_model, d_state, d_conv, expand, dt_rank, 1e-3, 1e-1, scan)

@@ -6,6 +6,7 @@ attention becomes a running sum: `S_t = sum_{s<=t} phi(k_s) v_s^T`, `z_t = sum_{
 cumulative sums (the parallel training form); its `step` carries `(S, z)` position by position (the RNN
 form, constant memory per step), and the backbone's `recurrent_forward` gives the same outputs.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -58,7 +59,10 @@ class CausalLinearAttention(nn.Module):
         """One position: `x_t` `(B, d_model)` -> output `(B, d_model)` and the updated `(S, z)`."""
         q, k, v = self._qkv(x_t)  # (B, H, d)
         if state is None:
-            state = (x_t.new_zeros(x_t.shape[0], self.heads, self.head_dim, self.head_dim), x_t.new_zeros(x_t.shape[0], self.heads, self.head_dim))
+            state = (
+                x_t.new_zeros(x_t.shape[0], self.heads, self.head_dim, self.head_dim),
+                x_t.new_zeros(x_t.shape[0], self.heads, self.head_dim),
+            )
         S, z = state
         S = S + k.unsqueeze(-1) * v.unsqueeze(-2)
         z = z + k
@@ -96,9 +100,14 @@ def build_linear_attention(
     """
     check_sizes("linear_attention", layers=layers)
     check_attention_sizes("linear_attention", d_model, heads, mlp_ratio, dropout)
-    require(pos in ("none", "learned", "sinusoidal"), f"architecture 'linear_attention': pos must be none, learned or sinusoidal; got {pos!r}")
+    require(
+        pos in ("none", "learned", "sinusoidal"),
+        f"architecture 'linear_attention': pos must be none, learned or sinusoidal; got {pos!r}",
+    )
     return Backbone(
-        spec, d_model, layers,
+        spec,
+        d_model,
+        layers,
         lambda _layer: CausalLinearAttention(d_model, heads),
         mlp=mlp_every_layer(d_model, mlp_ratio, mlp),
         pos=AdditivePositions(pos, d_model, spec.max_seq_len, spec.max_seq_len) if pos != "none" else None,

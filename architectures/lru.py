@@ -1,4 +1,5 @@
 """Linear recurrent unit (LRU): a real diagonal linear recurrence as a backbone mixer."""
+
 from __future__ import annotations
 
 import math
@@ -66,7 +67,9 @@ class LRUMixer(nn.Module):
         return self._read_out(h_new, u_t), h_new
 
 
-@register_architecture("lru", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model")
+@register_architecture(
+    "lru", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model"
+)
 def build_lru(
     spec: TaskSpec,
     *,
@@ -88,9 +91,23 @@ def build_lru(
     `scan="sequential"` is the step-by-step reference.
     """
     check_sizes("lru", d_model=d_model, layers=layers, expand=expand)
-    require(eigenvalues in ("[0,1]", "[-1,1]"), f"architecture 'lru': eigenvalues must be [0,1] or [-1,1]; got {eigenvalues!r}")
-    require(0.0 <= r_min <= r_max < 1.0, f"architecture 'lru': need 0 <= r_min <= r_max < 1; got r_min={r_min!r}, r_max={r_max!r}")
+    require(
+        eigenvalues in ("[0,1]", "[-1,1]"),
+        f"architecture 'lru': eigenvalues must be [0,1] or [-1,1]; got {eigenvalues!r}",
+    )
+    require(
+        0.0 <= r_min <= r_max < 1.0,
+        f"architecture 'lru': need 0 <= r_min <= r_max < 1; got r_min={r_min!r}, r_max={r_max!r}",
+    )
     require(0.0 <= dropout < 1.0, f"architecture 'lru': dropout must be in [0, 1); got {dropout!r}")
-    require(scan in ("parallel", "sequential"), f"architecture 'lru': scan must be parallel or sequential; got {scan!r}")
+    require(
+        scan in ("parallel", "sequential"), f"architecture 'lru': scan must be parallel or sequential; got {scan!r}"
+    )
     d_state = expand * d_model
-    return Backbone(spec, d_model, layers, lambda _layer: LRUMixer(d_model, d_state, eigenvalues, r_min, r_max, scan), dropout=dropout)
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda _layer: LRUMixer(d_model, d_state, eigenvalues, r_min, r_max, scan),
+        dropout=dropout,
+    )

@@ -1,4 +1,5 @@
 """Mamba (Gu & Dao 2023): the selective SSM as a backbone mixer, in plain PyTorch (mamba-ssm's kernel optional)."""
+
 from __future__ import annotations
 
 import functools
@@ -63,8 +64,18 @@ class MambaMixer(nn.Module):
     fused CUDA selective scan (`mamba_kernel`), which `scan="auto"` also uses on CUDA tensors when present.
     """
 
-    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2, dt_rank: int | None = None,
-                 dt_min: float = 1e-3, dt_max: float = 1e-1, scan: str = "parallel", negative_eigenvalues: bool = False) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        d_state: int = 16,
+        d_conv: int = 4,
+        expand: int = 2,
+        dt_rank: int | None = None,
+        dt_min: float = 1e-3,
+        dt_max: float = 1e-1,
+        scan: str = "parallel",
+        negative_eigenvalues: bool = False,
+    ) -> None:
         super().__init__()
         self.d_inner, self.d_state, self.d_conv, self.scan = expand * d_model, d_state, d_conv, scan
         self.negative_eigenvalues = negative_eigenvalues
@@ -80,7 +91,9 @@ class MambaMixer(nn.Module):
         with torch.no_grad():
             bound = self.dt_rank**-0.5
             self.dt_proj.weight.uniform_(-bound, bound)
-            dt = torch.exp(torch.empty(d_inner, device=self.D.device).uniform_(math.log(dt_min), math.log(dt_max))).clamp(min=1e-4)
+            dt = torch.exp(
+                torch.empty(d_inner, device=self.D.device).uniform_(math.log(dt_min), math.log(dt_max))
+            ).clamp(min=1e-4)
             self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # inverse softplus
             n = torch.arange(1, d_state + 1, dtype=torch.float32, device=self.A_log.device)
             self.A_log.copy_(torch.log(n).expand(d_inner, d_state))
@@ -109,20 +122,30 @@ class MambaMixer(nn.Module):
         return self.out_proj((y + self.D * x) * F.silu(z))
 
     @staticmethod
-    def selective_scan_kernel(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
-                              D: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def selective_scan_kernel(
+        x: torch.Tensor,
+        dt: torch.Tensor,
+        A: torch.Tensor,
+        B: torch.Tensor,
+        C: torch.Tensor,
+        D: torch.Tensor,
+        z: torch.Tensor,
+    ) -> torch.Tensor:
         """`(y + D x) * silu(z)` by mamba-ssm's kernel, which takes channels-first `(B, d_inner, T)` tensors."""
         kernel = mamba_kernel()
-        require(kernel is not None and x.is_cuda,
-                f"mamba scan='kernel' needs mamba-ssm and CUDA tensors; got {x.device.type} tensors"
-                + ("" if kernel is not None else " and no usable mamba-ssm kernel"))
+        require(
+            kernel is not None and x.is_cuda,
+            f"mamba scan='kernel' needs mamba-ssm and CUDA tensors; got {x.device.type} tensors"
+            + ("" if kernel is not None else " and no usable mamba-ssm kernel"),
+        )
         u, delta, b, c, gate = (t.transpose(1, 2).contiguous() for t in (x, dt, B, C, z))
         y = kernel(u, delta, A.float(), b, c, D.float(), gate)  # type: ignore[misc]
         return y.transpose(1, 2)
 
     @staticmethod
-    def selective_scan_parallel(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
-                                signed: bool = False) -> torch.Tensor:
+    def selective_scan_parallel(
+        x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, signed: bool = False
+    ) -> torch.Tensor:
         """All states at once: materialise the transitions and `dt B x` as `(B, T, d_inner, N)`, `parallel_scan`."""
         dA = transition(dt.unsqueeze(-1) * A, signed)
         dBx = (dt * x).unsqueeze(-1) * B.unsqueeze(2)
@@ -130,8 +153,9 @@ class MambaMixer(nn.Module):
         return (h * C.unsqueeze(2)).sum(-1)  # contract the state with C_t (an elementwise sum beats bmm on CPU)
 
     @staticmethod
-    def selective_scan_recurrent(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
-                                 signed: bool = False) -> torch.Tensor:
+    def selective_scan_recurrent(
+        x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, signed: bool = False
+    ) -> torch.Tensor:
         """Step by step (the sequential reference, and Mamba's inference mode): only one `(B, d_inner, N)`
         state is alive at a time, so memory does not grow with T."""
         h = x.new_zeros(x.shape[0], x.shape[2], A.shape[-1])
@@ -146,31 +170,53 @@ class MambaMixer(nn.Module):
         one, then one step of the selective recurrence (what `state_size` counts)."""
         x, z = self.in_proj(hidden_t).chunk(2, dim=-1)  # (B, d_inner)
         if state is None:
-            state = (x.new_zeros(x.shape[0], self.d_inner, self.d_conv - 1), x.new_zeros(x.shape[0], self.d_inner, self.d_state))
+            state = (
+                x.new_zeros(x.shape[0], self.d_inner, self.d_conv - 1),
+                x.new_zeros(x.shape[0], self.d_inner, self.d_state),
+            )
         window = torch.cat([state[0], x.unsqueeze(-1)], dim=-1)  # (B, d_inner, d_conv): inputs t-d_conv+1 .. t
         conv_bias = self.conv.bias
         assert conv_bias is not None  # the convolution is built with a bias (nn.Conv1d's default)
         x = F.silu((window * self.conv.weight.squeeze(1)).sum(-1) + conv_bias)
         dt, B, C = self.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = F.softplus(self.dt_proj(dt))
-        h = torch.addcmul(transition(dt.unsqueeze(-1) * -self.A_log.exp(), self.negative_eigenvalues) * state[1],
-                          (dt * x).unsqueeze(-1), B.unsqueeze(1))
+        h = torch.addcmul(
+            transition(dt.unsqueeze(-1) * -self.A_log.exp(), self.negative_eigenvalues) * state[1],
+            (dt * x).unsqueeze(-1),
+            B.unsqueeze(1),
+        )
         y = (h * C.unsqueeze(1)).sum(-1) + self.D * x
         return self.out_proj(y * F.silu(z)), (window[..., 1:], h)
 
 
-def check_mamba_sizes(arch: str, d_model: int, d_state: int, d_conv: int, expand: int, dt_rank: int | None,
-                      dt_min: float, dt_max: float, scan: str) -> None:
+def check_mamba_sizes(
+    arch: str,
+    d_model: int,
+    d_state: int,
+    d_conv: int,
+    expand: int,
+    dt_rank: int | None,
+    dt_min: float,
+    dt_max: float,
+    scan: str,
+) -> None:
     check_sizes(arch, d_model=d_model, d_state=d_state, d_conv=d_conv, expand=expand)
     if dt_rank is not None:
         check_sizes(arch, dt_rank=dt_rank)
-    require(0.0 < dt_min <= dt_max, f"architecture {arch!r}: need 0 < dt_min <= dt_max; got dt_min={dt_min!r}, dt_max={dt_max!r}")
+    require(
+        0.0 < dt_min <= dt_max,
+        f"architecture {arch!r}: need 0 < dt_min <= dt_max; got dt_min={dt_min!r}, dt_max={dt_max!r}",
+    )
     require(scan in SCAN_MODES, f"architecture {arch!r}: scan must be one of {', '.join(SCAN_MODES)}; got {scan!r}")
-    require(scan != "kernel" or mamba_kernel() is not None,
-            f"architecture {arch!r}: scan='kernel' needs the mamba-ssm package and a CUDA device; use scan='auto' to take it where present")
+    require(
+        scan != "kernel" or mamba_kernel() is not None,
+        f"architecture {arch!r}: scan='kernel' needs the mamba-ssm package and a CUDA device; use scan='auto' to take it where present",
+    )
 
 
-@register_architecture("mamba", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model")
+@register_architecture(
+    "mamba", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model"
+)
 def build_mamba(
     spec: TaskSpec,
     *,
@@ -201,11 +247,23 @@ def build_mamba(
     not used (it knows only the positive range).
     """
     check_sizes("mamba", layers=layers)
-    require(isinstance(negative_eigenvalues, bool),
-            f"architecture 'mamba': negative_eigenvalues must be true or false; got {negative_eigenvalues!r}")
-    require(not (negative_eigenvalues and scan == "kernel"),
-            "architecture 'mamba': scan='kernel' (mamba-ssm's fused scan) supports only negative_eigenvalues=false; use scan='auto'")
+    require(
+        isinstance(negative_eigenvalues, bool),
+        f"architecture 'mamba': negative_eigenvalues must be true or false; got {negative_eigenvalues!r}",
+    )
+    require(
+        not (negative_eigenvalues and scan == "kernel"),
+        "architecture 'mamba': scan='kernel' (mamba-ssm's fused scan) supports only negative_eigenvalues=false; use scan='auto'",
+    )
     check_mamba_sizes("mamba", d_model, d_state, d_conv, expand, dt_rank, dt_min, dt_max, scan)
-    mixer = {"d_state": d_state, "d_conv": d_conv, "expand": expand, "dt_rank": dt_rank, "dt_min": dt_min, "dt_max": dt_max,
-             "scan": scan, "negative_eigenvalues": negative_eigenvalues}
+    mixer = {
+        "d_state": d_state,
+        "d_conv": d_conv,
+        "expand": expand,
+        "dt_rank": dt_rank,
+        "dt_min": dt_min,
+        "dt_max": dt_max,
+        "scan": scan,
+        "negative_eigenvalues": negative_eigenvalues,
+    }
     return Backbone(spec, d_model, layers, lambda _layer: MambaMixer(d_model, **mixer), norm=RMSNORM)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ Why both: the chunked form trades the T sequential steps for a few matrix produc
 what makes Mamba-2 fast to train; the recurrent form is the constant-memory inference mode and the
 reference the chunked form is tested against.
 """
+
 from __future__ import annotations
 
 import functools
@@ -72,8 +73,15 @@ def _heads(t: torch.Tensor, heads: int) -> torch.Tensor:
     return t.repeat_interleave(heads // t.shape[-2], dim=-2)
 
 
-def ssd_chunked(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
-                chunk_size: int, signed: bool = False) -> torch.Tensor:
+def ssd_chunked(
+    x: torch.Tensor,
+    dt: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    chunk_size: int,
+    signed: bool = False,
+) -> torch.Tensor:
     """SSD by chunks. x `(b, T, H, P)`, dt `(b, T, H)` (after softplus), A `(H,)` (negative), B and C
     `(b, T, G, N)` with G dividing H; returns y `(b, T, H, P)` without the `D x` skip."""
     batch, length, heads, _ = x.shape
@@ -115,8 +123,15 @@ def ssd_chunked(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Ten
     return y.flatten(1, 2)[:, :length]
 
 
-def ssd_step(h: torch.Tensor, x_t: torch.Tensor, dt_t: torch.Tensor, A: torch.Tensor, B_t: torch.Tensor,
-             C_t: torch.Tensor, signed: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def ssd_step(
+    h: torch.Tensor,
+    x_t: torch.Tensor,
+    dt_t: torch.Tensor,
+    A: torch.Tensor,
+    B_t: torch.Tensor,
+    C_t: torch.Tensor,
+    signed: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One step: h `(b, H, P, N)`, x_t `(b, H, P)`, dt_t `(b, H)`, B_t and C_t `(b, G, N)` -> (y_t, h_t)."""
     heads = x_t.shape[1]
     a = transition(dt_t * A, signed)[..., None, None]
@@ -124,8 +139,9 @@ def ssd_step(h: torch.Tensor, x_t: torch.Tensor, dt_t: torch.Tensor, A: torch.Te
     return (h * _heads(C_t, heads).unsqueeze(-2)).sum(-1), h
 
 
-def ssd_recurrent(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
-                  signed: bool = False) -> torch.Tensor:
+def ssd_recurrent(
+    x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, signed: bool = False
+) -> torch.Tensor:
     """The same map as `ssd_chunked`, step by step (only one state alive at a time)."""
     h = x.new_zeros(x.shape[0], x.shape[2], x.shape[3], B.shape[-1])
     ys = []
@@ -160,8 +176,20 @@ class Mamba2Mixer(nn.Module):
     Parameter names follow transformers', so its mixer's weights load as they are (the reference test).
     """
 
-    def __init__(self, d_model: int, d_state: int, d_conv: int, expand: int, heads: int, groups: int,
-                 chunk_size: int, mode: str, negative_eigenvalues: bool, dt_min: float = 1e-3, dt_max: float = 1e-1) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        d_state: int,
+        d_conv: int,
+        expand: int,
+        heads: int,
+        groups: int,
+        chunk_size: int,
+        mode: str,
+        negative_eigenvalues: bool,
+        dt_min: float = 1e-3,
+        dt_max: float = 1e-1,
+    ) -> None:
         super().__init__()
         self.d_inner = heads * math.ceil(expand * d_model / heads)  # expand * d_model, rounded up to whole heads
         self.heads, self.head_dim, self.groups, self.d_state = heads, self.d_inner // heads, groups, d_state
@@ -175,7 +203,9 @@ class Mamba2Mixer(nn.Module):
         self.norm = GatedRMSNorm(self.d_inner, groups)
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=False)
         with torch.no_grad():
-            dt = torch.exp(torch.empty(self.heads, device=self.D.device).uniform_(math.log(dt_min), math.log(dt_max))).clamp(min=1e-4)
+            dt = torch.exp(
+                torch.empty(self.heads, device=self.D.device).uniform_(math.log(dt_min), math.log(dt_max))
+            ).clamp(min=1e-4)
             self.dt_bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # inverse softplus
             self.A_log.copy_(torch.log(torch.arange(1, self.heads + 1, dtype=torch.float32, device=self.A_log.device)))
             self.D.fill_(1.0)
@@ -189,7 +219,11 @@ class Mamba2Mixer(nn.Module):
     def _split(self, xbc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x, B, C = xbc.split([self.d_inner, self.groups * self.d_state, self.groups * self.d_state], dim=-1)
         lead = x.shape[:-1]
-        return x.view(*lead, self.heads, self.head_dim), B.view(*lead, self.groups, self.d_state), C.view(*lead, self.groups, self.d_state)
+        return (
+            x.view(*lead, self.heads, self.head_dim),
+            B.view(*lead, self.groups, self.d_state),
+            C.view(*lead, self.groups, self.d_state),
+        )
 
     def _out(self, y: torch.Tensor, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         y = y + self.D[:, None] * x  # (..., H, P)
@@ -212,16 +246,21 @@ class Mamba2Mixer(nn.Module):
         """One position `(b, d_model)`: the conv over the cached last `d_conv - 1` inputs, one SSD step."""
         z, xbc, dt = self.in_proj(hidden_t).split([self.d_inner, self.conv_dim, self.heads], dim=-1)
         if state is None:
-            state = (xbc.new_zeros(xbc.shape[0], self.conv_dim, self.d_conv - 1),
-                     xbc.new_zeros(xbc.shape[0], self.heads, self.head_dim, self.d_state))
+            state = (
+                xbc.new_zeros(xbc.shape[0], self.conv_dim, self.d_conv - 1),
+                xbc.new_zeros(xbc.shape[0], self.heads, self.head_dim, self.d_state),
+            )
         window = torch.cat([state[0], xbc.unsqueeze(-1)], dim=-1)  # inputs t-d_conv+1 .. t
-        x, B, C = self._split(F.silu((window * self.conv1d.weight.squeeze(1)).sum(-1) + cast(torch.Tensor, self.conv1d.bias)))
+        x, B, C = self._split(
+            F.silu((window * self.conv1d.weight.squeeze(1)).sum(-1) + cast(torch.Tensor, self.conv1d.bias))
+        )
         y, h = ssd_step(state[1], x, F.softplus(dt + self.dt_bias), -self.A_log.exp(), B, C, self.signed)
         return self._out(y, x, z), (window[..., 1:], h)
 
 
-@register_architecture("mamba2", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
-                       width_param="d_model")
+@register_architecture(
+    "mamba2", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model"
+)
 def build_mamba2(
     spec: TaskSpec,
     *,
@@ -249,11 +288,29 @@ def build_mamba2(
     and `d_inner` is rounded up to whole heads (as xLSTM rounds its up-projection), so any `d_model` is
     valid and the width can be fitted to the reference's parameter count in steps of 1.
     """
-    check_sizes("mamba2", d_model=d_model, layers=layers, d_state=d_state, d_conv=d_conv, expand=expand,
-                heads=heads, groups=groups, chunk_size=chunk_size)
+    check_sizes(
+        "mamba2",
+        d_model=d_model,
+        layers=layers,
+        d_state=d_state,
+        d_conv=d_conv,
+        expand=expand,
+        heads=heads,
+        groups=groups,
+        chunk_size=chunk_size,
+    )
     require(heads % groups == 0, f"architecture 'mamba2': heads={heads} must be divisible by groups={groups}")
     require(mode in MODES, f"architecture 'mamba2': mode must be one of {', '.join(MODES)}; got {mode!r}")
-    require(isinstance(negative_eigenvalues, bool),
-            f"architecture 'mamba2': negative_eigenvalues must be true or false; got {negative_eigenvalues!r}")
-    return Backbone(spec, d_model, layers, lambda _layer: Mamba2Mixer(
-        d_model, d_state, d_conv, expand, heads, groups, chunk_size, mode, negative_eigenvalues), norm=RMSNORM)
+    require(
+        isinstance(negative_eigenvalues, bool),
+        f"architecture 'mamba2': negative_eigenvalues must be true or false; got {negative_eigenvalues!r}",
+    )
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda _layer: Mamba2Mixer(
+            d_model, d_state, d_conv, expand, heads, groups, chunk_size, mode, negative_eigenvalues
+        ),
+        norm=RMSNORM,
+    )

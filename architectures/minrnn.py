@@ -17,6 +17,7 @@ Why two registered names sharing one mixer rather than a `cell` option of one fa
 them as two models, they differ in parameter count (two projections vs three) and the leaderboard lists
 families by name, so each gets its own row and its own fitted width.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -106,13 +107,19 @@ class MinRNNMixer(nn.Module):
         return self.out_proj(h), h
 
 
-def build_min_rnn(arch: str, cell: str, spec: TaskSpec, d_model: int, layers: int, expand: int, mlp_ratio: float,
-                  mode: str) -> nn.Module:
+def build_min_rnn(
+    arch: str, cell: str, spec: TaskSpec, d_model: int, layers: int, expand: int, mlp_ratio: float, mode: str
+) -> nn.Module:
     check_sizes(arch, d_model=d_model, layers=layers, expand=expand)
     require(mlp_ratio >= 0, f"architecture {arch!r}: mlp_ratio must be >= 0 (0: no MLP); got {mlp_ratio!r}")
     require(mode in MODES, f"architecture {arch!r}: mode must be one of {', '.join(MODES)}; got {mode!r}")
-    return Backbone(spec, d_model, layers, lambda _layer: MinRNNMixer(d_model, cell, expand, mode),
-                    mlp=mlp_every_layer(d_model, mlp_ratio, enabled=mlp_ratio > 0))
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda _layer: MinRNNMixer(d_model, cell, expand, mode),
+        mlp=mlp_every_layer(d_model, mlp_ratio, enabled=mlp_ratio > 0),
+    )
 
 
 DOC = """{title} (Feng et al. 2024, "Were RNNs All We Needed?") on the shared backbone.
@@ -125,17 +132,21 @@ DOC = """{title} (Feng et al. 2024, "Were RNNs All We Needed?") on the shared ba
     """
 
 
-@register_architecture("mingru", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
-                       width_param="d_model")
-def build_mingru(spec: TaskSpec, *, d_model: int = 64, layers: int = 2, expand: int = 1, mlp_ratio: float = 4.0,
-                 mode: Mode = "scan") -> nn.Module:
+@register_architecture(
+    "mingru", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model"
+)
+def build_mingru(
+    spec: TaskSpec, *, d_model: int = 64, layers: int = 2, expand: int = 1, mlp_ratio: float = 4.0, mode: Mode = "scan"
+) -> nn.Module:
     return build_min_rnn("mingru", "gru", spec, d_model, layers, expand, mlp_ratio, mode)
 
 
-@register_architecture("minlstm", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
-                       width_param="d_model")
-def build_minlstm(spec: TaskSpec, *, d_model: int = 64, layers: int = 2, expand: int = 1, mlp_ratio: float = 4.0,
-                  mode: Mode = "scan") -> nn.Module:
+@register_architecture(
+    "minlstm", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model"
+)
+def build_minlstm(
+    spec: TaskSpec, *, d_model: int = 64, layers: int = 2, expand: int = 1, mlp_ratio: float = 4.0, mode: Mode = "scan"
+) -> nn.Module:
     return build_min_rnn("minlstm", "lstm", spec, d_model, layers, expand, mlp_ratio, mode)
 
 

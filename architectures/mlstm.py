@@ -15,6 +15,7 @@ overflows, so both forms carry a stabiliser `m_t = max(log f_t + m_{t-1}, ĩ_t)`
 Why both: the parallel form is a few matrix products (fast to train at the lengths here); the recurrent
 form is the constant-memory inference mode, and the reference it is tested against.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,8 +38,9 @@ CellState = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # C (B, H, d, d), n
 State = tuple[torch.Tensor, CellState]  # conv inputs (B, d_inner, d_conv-1), the cell's state
 
 
-def mlstm_parallel(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i_pre: torch.Tensor, f_pre: torch.Tensor,
-                   eps: float = EPS) -> torch.Tensor:
+def mlstm_parallel(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i_pre: torch.Tensor, f_pre: torch.Tensor, eps: float = EPS
+) -> torch.Tensor:
     """q, k, v `(B, H, T, d)`, gate pre-activations `(B, H, T)` -> h̃ `(B, H, T, d)`, all positions at once."""
     length, d = q.shape[-2], q.shape[-1]
     cum = torch.cumsum(F.logsigmoid(f_pre), dim=-1)
@@ -50,8 +52,15 @@ def mlstm_parallel(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i_pre: tor
     return (scores / normaliser) @ v
 
 
-def mlstm_step(state: CellState | None, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i_pre: torch.Tensor,
-               f_pre: torch.Tensor, eps: float = EPS) -> tuple[torch.Tensor, CellState]:
+def mlstm_step(
+    state: CellState | None,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    i_pre: torch.Tensor,
+    f_pre: torch.Tensor,
+    eps: float = EPS,
+) -> tuple[torch.Tensor, CellState]:
     """One step: q, k, v `(B, H, d)`, gate pre-activations `(B, H)`; `state` None is the empty memory with
     `m_0 = -inf` (so `m_1 = ĩ_1`, the parallel form's row maximum)."""
     k = k / math.sqrt(k.shape[-1])
@@ -71,8 +80,9 @@ def mlstm_step(state: CellState | None, q: torch.Tensor, k: torch.Tensor, v: tor
     return numerator / denominator.unsqueeze(-1), (C, n, m)
 
 
-def mlstm_recurrent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i_pre: torch.Tensor, f_pre: torch.Tensor,
-                    eps: float = EPS) -> torch.Tensor:
+def mlstm_recurrent(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i_pre: torch.Tensor, f_pre: torch.Tensor, eps: float = EPS
+) -> torch.Tensor:
     """The same map as `mlstm_parallel`, step by step over T (dimension 2)."""
     state: CellState | None = None
     hs = []
@@ -107,7 +117,9 @@ class MLSTMMixer(nn.Module):
     gate weights zero.
     """
 
-    def __init__(self, d_model: int, heads: int, expand: int, d_conv: int, qkv_block: int, mode: str, layers: int) -> None:
+    def __init__(
+        self, d_model: int, heads: int, expand: int, d_conv: int, qkv_block: int, mode: str, layers: int
+    ) -> None:
         super().__init__()
         self.d_inner, self.heads, self.d_conv, self.mode = expand * d_model, heads, d_conv, mode
         d_inner = self.d_inner
@@ -134,7 +146,9 @@ class MLSTMMixer(nn.Module):
         stabiliser m (1); plus the conv buffer, the last d_conv - 1 inputs of d_inner channels."""
         return self.heads * (self.head_dim**2 + self.head_dim + 1) + self.d_inner * (self.d_conv - 1)
 
-    def _qkv_gates(self, x: torch.Tensor, x_conv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _qkv_gates(
+        self, x: torch.Tensor, x_conv: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """q, k, v `(..., H, d)` and gate pre-activations `(..., H)` from the branch input and its conv."""
         q, k, v = self.q_proj(x_conv), self.k_proj(x_conv), self.v_proj(x)
         qkv = torch.cat([q, k, v], dim=-1)
@@ -166,8 +180,12 @@ class MLSTMMixer(nn.Module):
         return self._out(h, x_conv, z), (window[..., 1:], cell)
 
 
-@register_architecture("mlstm", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
-                       width_param="d_model", width_multiple=2)
+@register_architecture(
+    "mlstm",
+    presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
+    width_param="d_model",
+    width_multiple=2,
+)
 def build_mlstm(
     spec: TaskSpec,
     *,
@@ -190,8 +208,14 @@ def build_mlstm(
     """
     check_sizes("mlstm", d_model=d_model, layers=layers, heads=heads, expand=expand, d_conv=d_conv, qkv_block=qkv_block)
     d_inner = expand * d_model
-    require(d_inner % heads == 0, f"architecture 'mlstm': expand * d_model = {d_inner} must be divisible by heads={heads}")
-    require(d_inner % qkv_block == 0,
-            f"architecture 'mlstm': expand * d_model = {d_inner} must be divisible by qkv_block={qkv_block}")
+    require(
+        d_inner % heads == 0, f"architecture 'mlstm': expand * d_model = {d_inner} must be divisible by heads={heads}"
+    )
+    require(
+        d_inner % qkv_block == 0,
+        f"architecture 'mlstm': expand * d_model = {d_inner} must be divisible by qkv_block={qkv_block}",
+    )
     require(mode in MODES, f"architecture 'mlstm': mode must be one of {', '.join(MODES)}; got {mode!r}")
-    return Backbone(spec, d_model, layers, lambda _layer: MLSTMMixer(d_model, heads, expand, d_conv, qkv_block, mode, layers))
+    return Backbone(
+        spec, d_model, layers, lambda _layer: MLSTMMixer(d_model, heads, expand, d_conv, qkv_block, mode, layers)
+    )

@@ -5,6 +5,7 @@ hook: `learned`, `sinusoidal`, `randomized`), and schemes that act *inside* atte
 queries and keys (`rope_tables` / `apply_rope`) or on its scores (`attention_bias`: `alibi`,
 `hard_alibi`). Plain functions of shapes and positions; no family logic lives here.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,7 +62,9 @@ class AdditivePositions(nn.Module):
             return self.table.weight[:length].unsqueeze(0)  # type: ignore[union-attr]
         if self.kind == "randomized" and self.training:
             if length > self.max_pos:
-                raise ArchbenchError(f"randomized positions draw from max_pos={self.max_pos} positions; got a sequence of length {length}")
+                raise ArchbenchError(
+                    f"randomized positions draw from max_pos={self.max_pos} positions; got a sequence of length {length}"
+                )
             # A sorted random subset of range(max_pos) per sequence: the first T of a random permutation.
             ranks = torch.rand(batch, self.max_pos, device=device).argsort(dim=1)[:, :length]
             positions = ranks.sort(dim=1).values
@@ -73,8 +76,9 @@ class AdditivePositions(nn.Module):
         return h + self.codes(h.shape[0], h.shape[1], h.device).to(h.dtype)
 
 
-def rope_tables(length: int, head_dim: int, device: torch.device, base: float = 10000.0,
-                start: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def rope_tables(
+    length: int, head_dim: int, device: torch.device, base: float = 10000.0, start: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """cos/sin `(T, head_dim // 2)` of positions `start .. start+T-1` for rotary embeddings (Su et al. 2021)."""
     pairs = head_dim // 2
     inv_freq = torch.exp(-math.log(base) * torch.arange(pairs, device=device, dtype=torch.float32) / max(pairs, 1))
@@ -131,7 +135,9 @@ def distance_bias(pos: str, per_head: torch.Tensor, distance: torch.Tensor, dtyp
     return bias.masked_fill(distance < 0, float("-inf"))
 
 
-def attention_bias(pos: str, per_head: torch.Tensor, length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def attention_bias(
+    pos: str, per_head: torch.Tensor, length: int, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
     """The causal attention bias `(H, T, T)` of `alibi` or `hard_alibi` (see `distance_bias`)."""
     idx = torch.arange(length, device=device)
     return distance_bias(pos, per_head, idx.view(-1, 1) - idx.view(1, -1), dtype)

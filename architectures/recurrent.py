@@ -7,6 +7,7 @@ single-layer RNN mixer per pre-norm residual block would be a different model (n
 connections the classic stacked RNN does not have) and would lose the fused multi-layer kernel. The
 linear recurrences that do fit a mixer (`lru`, `s4d`, `mamba`) are on the backbone.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,7 +26,15 @@ RECURRENT_PRESETS = {"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"la
 class TorchRecurrent(nn.Module):
     """Input adapter, a stacked `nn.LSTM` / `nn.GRU` / `nn.RNN` (batch first), linear head."""
 
-    def __init__(self, spec: TaskSpec, cell: Callable[..., nn.RNNBase], hidden: int, layers: int, dropout: float, states_per_unit: int) -> None:
+    def __init__(
+        self,
+        spec: TaskSpec,
+        cell: Callable[..., nn.RNNBase],
+        hidden: int,
+        layers: int,
+        dropout: float,
+        states_per_unit: int,
+    ) -> None:
         super().__init__()
         self.embed = input_adapter(spec, hidden)
         self.rnn = cell(hidden, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)

@@ -15,6 +15,7 @@ The paper's two further normalisations (dividing `D`'s rows and the scores' rows
 each head's output at each position by a positive number, which the per-head GroupNorm removes again (up
 to its epsilon), so they are left out. The op is `decayed_linear_attention`.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -36,7 +37,9 @@ MODES = ("parallel", "chunk", "recurrent")
 State = tuple[torch.Tensor, int]  # S (B, H, d_k, d_v), the position of the next input
 
 
-def retention_log_decays(heads: int, device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def retention_log_decays(
+    heads: int, device: torch.device | None = None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """`log gamma_h`, `gamma_h = 1 - 2^(-5-h)` for `h = 0..heads-1` (RetNet's fixed multi-scale decays)."""
     return torch.log1p(-torch.exp2(-5.0 - torch.arange(heads, device=device, dtype=dtype)))
 
@@ -44,8 +47,15 @@ def retention_log_decays(heads: int, device: torch.device | None = None, dtype: 
 class RetentionMixer(nn.Module):
     """Multi-scale retention; `mode` picks the parallel, chunkwise or recurrent form for `forward`."""
 
-    def __init__(self, d_model: int, heads: int, expand_v: int = 2, rotary: bool = True, mode: str = "chunk",
-                 chunk_size: int = 32) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        heads: int,
+        expand_v: int = 2,
+        rotary: bool = True,
+        mode: str = "chunk",
+        chunk_size: int = 32,
+    ) -> None:
         super().__init__()
         self.heads, self.head_k, self.head_v = heads, d_model // heads, expand_v * d_model // heads
         self.rotary, self.mode, self.chunk_size = rotary, mode, chunk_size
@@ -98,8 +108,12 @@ class RetentionMixer(nn.Module):
         return self._output(o.unsqueeze(2), x_t.unsqueeze(1)).squeeze(1), (matrix, position + 1)
 
 
-@register_architecture("retnet", presets={"tiny": {"layers": 1, "heads": 2}, "small": {"layers": 2, "heads": 4},
-                                          "base": {"layers": 4, "heads": 4}}, width_param="d_model", width_multiple=4)
+@register_architecture(
+    "retnet",
+    presets={"tiny": {"layers": 1, "heads": 2}, "small": {"layers": 2, "heads": 4}, "base": {"layers": 4, "heads": 4}},
+    width_param="d_model",
+    width_multiple=4,
+)
 def build_retnet(
     spec: TaskSpec,
     *,
@@ -128,5 +142,11 @@ def build_retnet(
     require(mlp_ratio > 0, f"architecture 'retnet': mlp_ratio must be > 0; got {mlp_ratio!r}")
     require(0.0 <= dropout < 1.0, f"architecture 'retnet': dropout must be in [0, 1); got {dropout!r}")
     mixer = {"expand_v": expand_v, "rotary": rotary, "mode": mode, "chunk_size": chunk_size}
-    return Backbone(spec, d_model, layers, lambda _layer: RetentionMixer(d_model, heads, **mixer),  # type: ignore[arg-type]
-                    mlp=mlp_every_layer(d_model, mlp_ratio, mlp), dropout=dropout)
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda _layer: RetentionMixer(d_model, heads, **mixer),  # type: ignore[arg-type]
+        mlp=mlp_every_layer(d_model, mlp_ratio, mlp),
+        dropout=dropout,
+    )

@@ -1,4 +1,5 @@
 """S4D (Gu et al. 2022): a diagonal linear time-invariant SSM per channel, as a backbone mixer."""
+
 from __future__ import annotations
 
 import math
@@ -88,7 +89,9 @@ class S4DKernel(nn.Module):
             y = y.transpose(1, 2)
         else:
             dtA, dB, C = self.discrete()
-            h = run_scan(torch.exp(dtA).unsqueeze(0).unsqueeze(0), dB * u.unsqueeze(-1).to(dB.dtype), mode)  # (B, T, H, N)
+            h = run_scan(
+                torch.exp(dtA).unsqueeze(0).unsqueeze(0), dB * u.unsqueeze(-1).to(dB.dtype), mode
+            )  # (B, T, H, N)
             y = self._read(h, C)
         return y + self.D * u
 
@@ -102,7 +105,9 @@ class S4DKernel(nn.Module):
 class S4DMixer(nn.Module):
     """S4D kernel, GELU, dropout, then a pointwise linear GLU (the S4D paper's layer, minus norm and residual)."""
 
-    def __init__(self, d_model: int, d_state: int, init: str, dt_min: float, dt_max: float, dropout: float, mode: str) -> None:
+    def __init__(
+        self, d_model: int, d_state: int, init: str, dt_min: float, dt_max: float, dropout: float, mode: str
+    ) -> None:
         super().__init__()
         self.mode = mode
         self.state_size = d_model * d_state  # real numbers (a complex mode counts twice)
@@ -121,7 +126,9 @@ class S4DMixer(nn.Module):
         return self._out(y), h
 
 
-@register_architecture("s4d", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model")
+@register_architecture(
+    "s4d", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model"
+)
 def build_s4d(
     spec: TaskSpec,
     *,
@@ -144,8 +151,23 @@ def build_s4d(
     """
     check_sizes("s4d", d_model=d_model, layers=layers, d_state=d_state)
     require(init in ("lin", "real"), f"architecture 's4d': init must be lin or real; got {init!r}")
-    require(init == "real" or d_state % 2 == 0, f"architecture 's4d': S4D-Lin needs an even d_state (complex pairs); got {d_state}")
-    require(0.0 < dt_min <= dt_max, f"architecture 's4d': need 0 < dt_min <= dt_max; got dt_min={dt_min!r}, dt_max={dt_max!r}")
+    require(
+        init == "real" or d_state % 2 == 0,
+        f"architecture 's4d': S4D-Lin needs an even d_state (complex pairs); got {d_state}",
+    )
+    require(
+        0.0 < dt_min <= dt_max,
+        f"architecture 's4d': need 0 < dt_min <= dt_max; got dt_min={dt_min!r}, dt_max={dt_max!r}",
+    )
     require(0.0 <= dropout < 1.0, f"architecture 's4d': dropout must be in [0, 1); got {dropout!r}")
-    require(mode in ("fft", "parallel", "sequential"), f"architecture 's4d': mode must be fft, parallel or sequential; got {mode!r}")
-    return Backbone(spec, d_model, layers, lambda _layer: S4DMixer(d_model, d_state, init, dt_min, dt_max, dropout, mode), dropout=dropout)
+    require(
+        mode in ("fft", "parallel", "sequential"),
+        f"architecture 's4d': mode must be fft, parallel or sequential; got {mode!r}",
+    )
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda _layer: S4DMixer(d_model, d_state, init, dt_min, dt_max, dropout, mode),
+        dropout=dropout,
+    )

@@ -15,6 +15,7 @@ The recurrence is a scan with the associative operator `(a1, b1) . (a2, b2) = (a
   Kept for comparison: on CPU its extra passes over the `(B, T, ...)` tensors make it 4-20x slower than
   `parallel_scan` at the sizes this benchmark uses.
 """
+
 from __future__ import annotations
 
 import torch
@@ -57,7 +58,10 @@ def _odd_even(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     # h_{2i} = a_{2i} h_{2i-1} + b_{2i}, with h_{-1} = 0
     half = length // 2
     b_first, b_rest = b_even.split([1, half - 1], dim=1)
-    h_even = torch.cat([b_first, torch.addcmul(b_rest, a_even.split([1, half - 1], dim=1)[1], h_odd.split([half - 1, 1], dim=1)[0])], dim=1)
+    h_even = torch.cat(
+        [b_first, torch.addcmul(b_rest, a_even.split([1, half - 1], dim=1)[1], h_odd.split([half - 1, 1], dim=1)[0])],
+        dim=1,
+    )
     return torch.stack([h_even, h_odd], dim=2).flatten(1, 2)
 
 

@@ -5,6 +5,7 @@ convolution (no bias, SiLU after it) on their query, key and value projections: 
 its few predecessors before the recurrence, which recall tasks depend on (Yang et al. 2024 find DeltaNet
 much worse without it). Its recurrent form carries the last `kernel_size - 1` inputs per channel.
 """
+
 from __future__ import annotations
 
 import torch

@@ -12,6 +12,7 @@ Recurrent only: the gates read `h_{t-1}` through `R`, a nonlinear dependence on 
 parallel or chunked form (the paper says so: sLSTM is not parallelisable; it trades that for
 state-tracking ability). `forward` is the step loop; `step` is one step of it.
 """
+
 from __future__ import annotations
 
 import math
@@ -119,8 +120,12 @@ class SLSTMMixer(nn.Module):
         return self._out(cell[0]), (window[..., 1:], cell)
 
 
-@register_architecture("slstm", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
-                       width_param="d_model", width_multiple=4)
+@register_architecture(
+    "slstm",
+    presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}},
+    width_param="d_model",
+    width_multiple=4,
+)
 def build_slstm(
     spec: TaskSpec,
     *,
@@ -140,5 +145,10 @@ def build_slstm(
     check_sizes("slstm", d_model=d_model, layers=layers, heads=heads, d_conv=d_conv)
     require(d_model % heads == 0, f"architecture 'slstm': d_model={d_model} must be divisible by heads={heads}")
     require(mlp_ratio > 0, f"architecture 'slstm': mlp_ratio must be > 0; got {mlp_ratio!r}")
-    return Backbone(spec, d_model, layers, lambda layer: SLSTMMixer(d_model, heads, d_conv, layer, layers),
-                    mlp=mlp_every_layer(d_model, mlp_ratio))
+    return Backbone(
+        spec,
+        d_model,
+        layers,
+        lambda layer: SLSTMMixer(d_model, heads, d_conv, layer, layers),
+        mlp=mlp_every_layer(d_model, mlp_ratio),
+    )

@@ -14,6 +14,7 @@ output is the read-out of the attention output alone; see the tests). Its attent
 the backbone's attention mixer (no biases, an optional merged `W_KQ`). On the backbone it would stop
 being the model the theorems are about.
 """
+
 from __future__ import annotations
 
 import math

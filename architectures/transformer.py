@@ -4,6 +4,7 @@ Softmax attention (`architectures.attention`) as the mixer of the shared backbon
 every mixer and LayerNorm; `pos` picks an additive scheme (the backbone's `pos` hook) or an in-attention
 one (`architectures.positions`).
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -62,11 +63,15 @@ def build_transformer(
     require(pos in POS_KINDS, f"architecture 'transformer': pos must be one of {', '.join(POS_KINDS)}; got {pos!r}")
     if max_pos is None:
         max_pos = 4 * spec.max_seq_len
-    require(isinstance(max_pos, int) and max_pos >= spec.max_seq_len,
-            f"architecture 'transformer': max_pos must be an integer >= max_seq_len={spec.max_seq_len}; got {max_pos!r}")
+    require(
+        isinstance(max_pos, int) and max_pos >= spec.max_seq_len,
+        f"architecture 'transformer': max_pos must be an integer >= max_seq_len={spec.max_seq_len}; got {max_pos!r}",
+    )
     attention_pos = pos if pos in IN_ATTENTION else "none"
     return Backbone(
-        spec, d_model, layers,
+        spec,
+        d_model,
+        layers,
         lambda _layer: CausalSelfAttention(d_model, heads, dropout, attention_pos),
         mlp=mlp_every_layer(d_model, mlp_ratio, mlp),
         pos=AdditivePositions(pos, d_model, spec.max_seq_len, max_pos) if pos in ADDITIVE else None,

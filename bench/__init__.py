@@ -2,6 +2,7 @@
 
 The public API lives in small modules; the most used names are re-exported here.
 """
+
 from bench.contract.errors import ArchbenchError
 from bench.contract.registry import (
     build_architecture,

@@ -16,6 +16,7 @@ Threads: the suite trains and times on the thread count every training command u
 which another process on the machine turns into a many-fold slowdown; the count is printed with the
 results and stored in every record and `extra_info`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -81,8 +82,9 @@ def archbench_profile(pytestconfig: pytest.Config) -> Profile:
 
 
 @pytest.fixture(scope="session")
-def archbench_store(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory,
-                    archbench_report: Callable[[str], None]) -> RecordStore:
+def archbench_store(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory, archbench_report: Callable[[str], None]
+) -> RecordStore:
     """The record store of this session: `--archbench-results DIR`, else a fresh temporary directory."""
     chosen = pytestconfig.getoption("archbench_results")
     root = Path(chosen) if chosen else tmp_path_factory.mktemp("archbench-runs")

@@ -9,6 +9,7 @@ tasks fit in memory), then multiplies the mean over the listed architectures by 
 seeds and the number of registered architectures. No early stopping and no evaluation are counted, so
 it is an upper bound on training and a lower bound on nothing else.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,11 @@ def step_seconds(task: str, arch: str, profile_name: str, batch: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="paper")
-    parser.add_argument("--archs", default=None,
-                        help="comma-separated architectures timed (their mean stands for all); default: every registered one")
+    parser.add_argument(
+        "--archs",
+        default=None,
+        help="comma-separated architectures timed (their mean stands for all); default: every registered one",
+    )
     parser.add_argument("--batch", type=int, default=8, help="samples per timed step (default 8)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -53,8 +57,13 @@ def main() -> None:
         steps = profile.train_overrides(task)["steps"]
         hours = sum(times.values()) / len(times) * steps * len(profile.seeds) * families / 3600
         total += hours
-        print(f"{task}: " + ", ".join(f"{a} {t:.2f} s/step" for a, t in times.items()) + f" -> {hours:,.0f} core-hours", flush=True)
-    print(f"{args.profile}: about {total:,.0f} core-hours of training ({families} families x {len(profile.seeds)} seeds, no early stopping)")
+        print(
+            f"{task}: " + ", ".join(f"{a} {t:.2f} s/step" for a, t in times.items()) + f" -> {hours:,.0f} core-hours",
+            flush=True,
+        )
+    print(
+        f"{args.profile}: about {total:,.0f} core-hours of training ({families} families x {len(profile.seeds)} seeds, no early stopping)"
+    )
 
 
 if __name__ == "__main__":

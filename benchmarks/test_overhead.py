@@ -17,6 +17,7 @@ Sizes are the quick profile's (its preset, batch size and lr) whatever `--archbe
 that option sets only how many steps and rounds are measured. Run:
 `OMP_NUM_THREADS=1 python -m pytest benchmarks/test_overhead.py --benchmark-only --archbench-profile quick`.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,16 +49,27 @@ CLOCK = time.process_time if DEVICE.type == "cpu" else time.perf_counter
 
 def planned(task: str, arch: str, steps: int) -> PlannedRun:
     """The quick profile's run of the pair, cut to `steps` steps with validation and early stopping off."""
-    [run] = plan(task, [arch], get_profile(SIZES_FROM), seeds=[0],
-                 train_overrides={"steps": steps, "eval_every": 10 * steps, "early_stop": False,
-                                   "val_samples": 2, "test_samples": 2})
+    [run] = plan(
+        task,
+        [arch],
+        get_profile(SIZES_FROM),
+        seeds=[0],
+        train_overrides={
+            "steps": steps,
+            "eval_every": 10 * steps,
+            "early_stop": False,
+            "val_samples": 2,
+            "test_samples": 2,
+        },
+    )
     return run
 
 
 @pytest.mark.benchmark(group=f"harness overhead (run_one, quick preset, {CLOCK.__name__})", timer=CLOCK)
 @pytest.mark.parametrize(("task", "arch"), PAIRS, ids=[f"{t}-{a}" for t, a in PAIRS])
-def test_harness_overhead(benchmark: Any, archbench_profile: Profile, archbench_report: Callable[[str], None],
-                          task: str, arch: str) -> None:
+def test_harness_overhead(
+    benchmark: Any, archbench_profile: Profile, archbench_report: Callable[[str], None], task: str, arch: str
+) -> None:
     steps, rounds = MEASURE.get(archbench_profile.name, DEFAULT_MEASURE)
     run = planned(task, arch, steps)
     factory = lambda spec: build_architecture(arch, spec, **run.arch_config)  # noqa: E731
@@ -73,22 +85,37 @@ def test_harness_overhead(benchmark: Any, archbench_profile: Profile, archbench_
     hand_loop(warm.task, factory, warm.train, warm.seed, 2, DEVICE)
     run_one(warm.task, factory, warm.train, warm.seed)
 
-    benchmark.pedantic(harness_round, rounds=rounds,
-                       setup=lambda: hand.append(hand_loop(run.task, factory, run.train, run.seed, steps, DEVICE, CLOCK)))
+    benchmark.pedantic(
+        harness_round,
+        rounds=rounds,
+        setup=lambda: hand.append(hand_loop(run.task, factory, run.train, run.seed, steps, DEVICE, CLOCK)),
+    )
 
     samples = steps * run.train.batch_size
     ratio = mean_ci([h.seconds / seconds for h, (seconds, _) in zip(hand, harness)])
     hand_rate = mean_ci([samples / h.seconds for h in hand])
     harness_rate = mean_ci([samples / seconds for seconds, _ in harness])
     first = harness[0][1]
-    benchmark.extra_info.update({
-        "task": task, "arch": arch, "preset": run.preset, "steps": steps, "rounds": len(harness),
-        "batch_size": run.train.batch_size, "num_parameters": first["num_parameters"], "clock": CLOCK.__name__,
-        "hand_samples_per_s": hand_rate.mean, "harness_samples_per_s": harness_rate.mean,
-        "ratio": ratio.mean, "ratio_ci": [ratio.low, ratio.high], "ci_method": ratio.method,
-        "hand_final_loss": hand[0].final_loss, "harness_final_loss": first["final_loss"],
-        **environment(DEVICE),
-    })
+    benchmark.extra_info.update(
+        {
+            "task": task,
+            "arch": arch,
+            "preset": run.preset,
+            "steps": steps,
+            "rounds": len(harness),
+            "batch_size": run.train.batch_size,
+            "num_parameters": first["num_parameters"],
+            "clock": CLOCK.__name__,
+            "hand_samples_per_s": hand_rate.mean,
+            "harness_samples_per_s": harness_rate.mean,
+            "ratio": ratio.mean,
+            "ratio_ci": [ratio.low, ratio.high],
+            "ci_method": ratio.method,
+            "hand_final_loss": hand[0].final_loss,
+            "harness_final_loss": first["final_loss"],
+            **environment(DEVICE),
+        }
+    )
     archbench_report(
         f"overhead {task} x {arch} ({run.preset}, {steps} steps x {len(harness)} rounds, "
         f"{environment(DEVICE)['threads']} thread(s), {CLOCK.__name__}): hand {hand_rate.format(0)} samples/s, "
@@ -96,4 +123,7 @@ def test_harness_overhead(benchmark: Any, archbench_profile: Profile, archbench_
     )
     # Same seed, same batches, same optimizer: the two sides must have trained the same model, or the
     # comparison is not of the same work.
-    assert math.isclose(hand[0].final_loss, first["final_loss"], rel_tol=1e-3, abs_tol=1e-5), (hand[0].final_loss, first["final_loss"])
+    assert math.isclose(hand[0].final_loss, first["final_loss"], rel_tol=1e-3, abs_tol=1e-5), (
+        hand[0].final_loss,
+        first["final_loss"],
+    )

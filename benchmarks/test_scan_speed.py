@@ -8,6 +8,7 @@ bound by memory traffic, and the parallel scan, which moves every state several 
 training default, the FFT convolution, is included for reference. (Correctness, that the modes agree,
 is tested in `tests/test_scan.py`; this file only measures.)
 """
+
 from __future__ import annotations
 
 import pytest
@@ -49,9 +50,18 @@ def test_forward_backward_at_t256(benchmark, arch: str, mode: str, size: str) ->
         return loss.detach()
 
     benchmark.group = f"{arch} layer forward+backward, T={LENGTH}, batch {batch}, d_model {d_model}"
-    benchmark.extra_info.update({"arch": arch, "scan": mode, "batch": batch, "length": LENGTH, "d_model": d_model,
-                                 "d_state": S4D_STATE if arch == "s4d" else MAMBA_STATE,
-                                 "torch_threads": torch.get_num_threads(), "torch": torch.__version__})
+    benchmark.extra_info.update(
+        {
+            "arch": arch,
+            "scan": mode,
+            "batch": batch,
+            "length": LENGTH,
+            "d_model": d_model,
+            "d_state": S4D_STATE if arch == "s4d" else MAMBA_STATE,
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+        }
+    )
     loss = benchmark(step)
     assert torch.isfinite(loss)
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in layer.parameters())

@@ -12,6 +12,7 @@ normal runner, records written to the session's store) happen once per pair, out
 their figures go into `benchmark.extra_info` of both benchmarks, with the device, threads and torch
 version the speed was measured with.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,7 +51,9 @@ TrainedPair = tuple[PlannedRun, list[dict[str, Any]]]  # (the first planned run,
 
 
 @pytest.fixture(scope="session")
-def trained(archbench_profile: Profile, archbench_store: RecordStore, archbench_command: str) -> Callable[[str, str], TrainedPair]:
+def trained(
+    archbench_profile: Profile, archbench_store: RecordStore, archbench_command: str
+) -> Callable[[str, str], TrainedPair]:
     """Train a pair on the profile (every seed) the first time it is asked for; later calls reuse it."""
     cache: dict[tuple[str, str], TrainedPair] = {}
 
@@ -79,8 +82,12 @@ def run_summary(run: PlannedRun, records: list[dict[str, Any]], profile: Profile
     in_dist = over_seeds(in_distribution(m) for m in metrics)
     median = median_samples_to_solve(metrics)
     return {
-        "task": run.task_name, "arch": run.arch, "profile": profile.name, "preset": run.preset,
-        "seeds": [r["seed"] for r in records], "metric": curve.metric,
+        "task": run.task_name,
+        "arch": run.arch,
+        "profile": profile.name,
+        "preset": run.preset,
+        "seeds": [r["seed"] for r in records],
+        "metric": curve.metric,
         "in_distribution": in_dist.mean if in_dist else None,
         "in_distribution_ci": [in_dist.low, in_dist.high] if in_dist else None,
         "beyond_training_mean": curve.summary.mean if curve.summary else None,
@@ -113,18 +120,22 @@ def record_speed(benchmark: Any, run: PlannedRun, batch: Batch, device: torch.de
     """samples/s and tokens/s from pytest-benchmark's median round (None under --benchmark-disable)."""
     median = benchmark.stats.stats.median if benchmark.stats is not None else None
     samples = batch.x.shape[0]
-    benchmark.extra_info.update({
-        f"{prefix}_batch_size": samples,
-        f"{prefix}_seq_len": run.task.spec().seq_len,
-        f"{prefix}_samples_per_s": samples / median if median else None,
-        f"{prefix}_tokens_per_s": samples * run.task.spec().seq_len / median if median else None,
-        **environment(device),
-    })
+    benchmark.extra_info.update(
+        {
+            f"{prefix}_batch_size": samples,
+            f"{prefix}_seq_len": run.task.spec().seq_len,
+            f"{prefix}_samples_per_s": samples / median if median else None,
+            f"{prefix}_tokens_per_s": samples * run.task.spec().seq_len / median if median else None,
+            **environment(device),
+        }
+    )
 
 
 @pytest.mark.benchmark(group="train step")
 @pytest.mark.parametrize(("task", "arch"), PAIRS, ids=IDS)
-def test_train(benchmark: Any, trained: Callable[[str, str], TrainedPair], archbench_profile: Profile, task: str, arch: str) -> None:
+def test_train(
+    benchmark: Any, trained: Callable[[str, str], TrainedPair], archbench_profile: Profile, task: str, arch: str
+) -> None:
     run, records = trained(task, arch)
     benchmark.extra_info.update(run_summary(run, records, archbench_profile))
     model, batch, device = timed_setup(run)
@@ -144,7 +155,9 @@ def test_train(benchmark: Any, trained: Callable[[str, str], TrainedPair], archb
 
 @pytest.mark.benchmark(group="inference")
 @pytest.mark.parametrize(("task", "arch"), PAIRS, ids=IDS)
-def test_inference(benchmark: Any, trained: Callable[[str, str], TrainedPair], archbench_profile: Profile, task: str, arch: str) -> None:
+def test_inference(
+    benchmark: Any, trained: Callable[[str, str], TrainedPair], archbench_profile: Profile, task: str, arch: str
+) -> None:
     run, records = trained(task, arch)
     benchmark.extra_info.update(run_summary(run, records, archbench_profile))
     model, batch, device = timed_setup(run)

@@ -4,6 +4,7 @@ such as `tasks/chomsky/` keeps one module per task in level folders); each modul
 Helper modules (`common`, `base`, and any name starting with `_`) define no task and are left to be
 imported by the modules that use them.
 """
+
 import importlib
 import pkgutil
 

@@ -1,4 +1,5 @@
 """Validation and sampling helpers shared by the task modules."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,8 +27,6 @@ def check_threshold(task: str, solved_at: float, chance: float, best: float = 1.
     require(chance < solved_at <= best, f"task {task!r}: solved_at must be in ({chance:g}, {best:g}]; got {solved_at}")
 
 
-
-
 def random_subsets(n: int, population: int, size: int, generator: torch.Generator) -> torch.Tensor:
     """`(n, size)` indices: for each row a uniformly random `size`-subset of `range(population)`."""
     return torch.rand(n, population, generator=generator).argsort(dim=1)[:, :size]
@@ -42,16 +41,44 @@ def _sequence_spec(task, length: int | None, positions: Callable[[int], int], **
     return TaskSpec(seq_len=positions(length), max_seq_len=positions(max(task.all_lengths)), **kinds_and_sizes)
 
 
-def token_spec(task, length: int | None, vocab_size: int, num_classes: int, positions: Callable[[int], int] = _same,
-               targets: Targets = "several") -> TaskSpec:
+def token_spec(
+    task,
+    length: int | None,
+    vocab_size: int,
+    num_classes: int,
+    positions: Callable[[int], int] = _same,
+    targets: Targets = "several",
+) -> TaskSpec:
     """Spec of a token-in/class-out task: `positions(length)` positions (default `length`, `task.length` when None),
     sized for `positions` of the task's longest length; `targets` says where its targets sit (`TaskSpec.targets`)."""
-    return _sequence_spec(task, length, positions, input_kind="tokens", output_kind="class", vocab_size=vocab_size,
-                          num_classes=num_classes, targets=targets)
+    return _sequence_spec(
+        task,
+        length,
+        positions,
+        input_kind="tokens",
+        output_kind="class",
+        vocab_size=vocab_size,
+        num_classes=num_classes,
+        targets=targets,
+    )
 
 
-def vector_spec(task, length: int | None, input_dim: int, output_dim: int, positions: Callable[[int], int] = _same,
-                targets: Targets = "several") -> TaskSpec:
+def vector_spec(
+    task,
+    length: int | None,
+    input_dim: int,
+    output_dim: int,
+    positions: Callable[[int], int] = _same,
+    targets: Targets = "several",
+) -> TaskSpec:
     """Spec of a vector-in/vector-out task, with positions and targets as in `token_spec`."""
-    return _sequence_spec(task, length, positions, input_kind="vectors", output_kind="vector", input_dim=input_dim,
-                          output_dim=output_dim, targets=targets)
+    return _sequence_spec(
+        task,
+        length,
+        positions,
+        input_kind="vectors",
+        output_kind="vector",
+        input_dim=input_dim,
+        output_dim=output_dim,
+        targets=targets,
+    )

@@ -17,6 +17,7 @@ any shorter L). At an out-of-distribution length L > length they are uniform in 
 width ending at L, but never reaching the training range: [max(length + 1, L - (length - min_length)), L]
 -- every evaluated string is longer than any training string (e.g. defaults: 25..40 at 40, 65..80 at 80).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,10 @@ class Copy(Task):
     metric = "exact_match"
     paper = "Jelassi, Brandfonbrener, Kakade, Malach 2024, Repeat After Me: Transformers are Better than State Space Models at Copying"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("Transformers learn to copy from far fewer samples than same-size state-space models and "
-                "generalize to longer strings; a fixed-size state provably limits the length an SSM can copy.")
+    reported = (
+        "Transformers learn to copy from far fewer samples than same-size state-space models and "
+        "generalize to longer strings; a fixed-size state provably limits the length an SSM can copy."
+    )
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"alphabet_size": 4, "min_length": 2, "length": 5, "eval_lengths": (8,)},
         "paper": {"alphabet_size": 26, "min_length": 5, "length": 50, "eval_lengths": (100, 200, 400)},
@@ -56,9 +59,15 @@ class Copy(Task):
 
     def __post_init__(self) -> None:
         check_positive(NAME, min_length=self.min_length)
-        require(self.alphabet_size >= 2, f"task {NAME!r}: alphabet_size must be >= 2 (one letter leaves nothing to copy); got {self.alphabet_size}")
+        require(
+            self.alphabet_size >= 2,
+            f"task {NAME!r}: alphabet_size must be >= 2 (one letter leaves nothing to copy); got {self.alphabet_size}",
+        )
         check_lengths(NAME, self.length, self.eval_lengths)
-        require(self.min_length <= self.length, f"task {NAME!r}: min_length must be in [1, length={self.length}]; got {self.min_length}")
+        require(
+            self.min_length <= self.length,
+            f"task {NAME!r}: min_length must be in [1, length={self.length}]; got {self.min_length}",
+        )
         check_threshold(NAME, self.solved_at, self.chance)
 
     @property

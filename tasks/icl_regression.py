@@ -21,6 +21,7 @@ and the best r2 drops below 1 (about 0.9 at noise_std=0.5 with the defaults: low
 Metric: r2 over the scored x positions. Chance: the best input-independent predictor is the mean
 target, 0, which scores r2 = 0.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,8 +46,10 @@ class ICLRegression(Task):
     metric = "r2"
     paper = "Garg, Tsipras, Liang, Valiant 2022, What Can Transformers Learn In-Context? A Case Study of Simple Function Classes"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("Transformers trained from scratch learn linear functions in context with error close to the "
-                "optimal least-squares estimator.")
+    reported = (
+        "Transformers trained from scratch learn linear functions in context with error close to the "
+        "optimal least-squares estimator."
+    )
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"d": 2, "length": 6, "eval_lengths": (12,)},
         "paper": {"d": 20, "length": 40, "eval_lengths": (80, 160)},
@@ -63,8 +66,10 @@ class ICLRegression(Task):
         check_positive(NAME, d=self.d)
         check_lengths(NAME, self.length, self.eval_lengths)
         require(self.noise_std >= 0, f"task {NAME!r}: noise_std must be >= 0; got {self.noise_std}")
-        require(0 <= self.skipped < self.length,
-                f"task {NAME!r}: skip must be in [0, length={self.length}) so at least one point is scored; got {self.skipped}")
+        require(
+            0 <= self.skipped < self.length,
+            f"task {NAME!r}: skip must be in [0, length={self.length}) so at least one point is scored; got {self.skipped}",
+        )
         check_threshold(NAME, self.solved_at, self.chance)
 
     @property

@@ -33,6 +33,7 @@ Disjoint automata: train, validation and test streams use disjoint generator see
 every example draws a fresh automaton from its stream's generator, so the streams see different
 automata (the tests check that no transition table is shared).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,8 +69,10 @@ def valid_next_tokens(batch: Batch, transitions: torch.Tensor | None = None) -> 
     example's automaton (symbols with an edge from the current state; DELIM after a non-empty string)."""
     table = getattr(batch, "transitions", None) if transitions is None else transitions
     if table is None:  # not `require`: the type checker narrows `table` only on an explicit branch
-        raise ArchbenchError("valid_next_tokens needs the automata: pass a batch from IcllDFA.sample() "
-                             "(a DFABatch) or transitions=...; fixed_set and slicing drop them")
+        raise ArchbenchError(
+            "valid_next_tokens needs the automata: pass a batch from IcllDFA.sample() "
+            "(a DFABatch) or transitions=...; fixed_set and slicing drop them"
+        )
     x = batch.x
     n, positions = x.shape
     vocab = table.shape[-1]
@@ -102,12 +105,23 @@ class IcllDFA(Task):
     metric = "accuracy"
     paper = "Akyürek, Wang, Kim, Andreas 2024, In-Context Language Learning: Architectures and Algorithms"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("Transformers clearly beat recurrent and convolutional models on in-context language learning "
-                "(REGBENCH), an advantage traced to n-gram heads.")
+    reported = (
+        "Transformers clearly beat recurrent and convolutional models on in-context language learning "
+        "(REGBENCH), an advantage traced to n-gram heads."
+    )
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         # smoke: oracle ~0.55, in-context trigram + string lengths ~0.50, chance 0.21
-        "smoke": {"vocab": 8, "min_states": 2, "max_states": 4, "min_alphabet": 2, "max_alphabet": 4,
-                  "max_string_length": 6, "length": 32, "eval_lengths": (48,), "solved_at": 0.45},
+        "smoke": {
+            "vocab": 8,
+            "min_states": 2,
+            "max_states": 4,
+            "min_alphabet": 2,
+            "max_alphabet": 4,
+            "max_string_length": 6,
+            "length": 32,
+            "eval_lengths": (48,),
+            "solved_at": 0.45,
+        },
         # the authors' code: strings up to 50 symbols, 10 to 20 of them per prompt
         "paper": {"max_string_length": 50, "length": 512, "eval_lengths": (1024, 2048)},
     }
@@ -124,13 +138,22 @@ class IcllDFA(Task):
     solved_at: float = 0.38
 
     def __post_init__(self) -> None:
-        check_positive(NAME, min_states=self.min_states, min_alphabet=self.min_alphabet,
-                       max_out_edges=self.max_out_edges, max_string_length=self.max_string_length)
+        check_positive(
+            NAME,
+            min_states=self.min_states,
+            min_alphabet=self.min_alphabet,
+            max_out_edges=self.max_out_edges,
+            max_string_length=self.max_string_length,
+        )
         require(self.vocab >= 2, f"task {NAME!r}: vocab must be >= 2; got {self.vocab}")
-        require(self.min_states <= self.max_states,
-                f"task {NAME!r}: max_states must be >= min_states={self.min_states}; got {self.max_states}")
-        require(self.min_alphabet <= self.max_alphabet <= self.vocab,
-                f"task {NAME!r}: max_alphabet must be in [min_alphabet={self.min_alphabet}, vocab={self.vocab}]; got {self.max_alphabet}")
+        require(
+            self.min_states <= self.max_states,
+            f"task {NAME!r}: max_states must be >= min_states={self.min_states}; got {self.max_states}",
+        )
+        require(
+            self.min_alphabet <= self.max_alphabet <= self.vocab,
+            f"task {NAME!r}: max_alphabet must be in [min_alphabet={self.min_alphabet}, vocab={self.vocab}]; got {self.max_alphabet}",
+        )
         check_lengths(NAME, self.length, self.eval_lengths)
         check_threshold(NAME, self.solved_at, self.chance)
 
@@ -143,7 +166,10 @@ class IcllDFA(Task):
         length = self.length if length is None else length
         hit = [1.0] + [0.0] * length  # hit[j] = P(prompt[j] is DELIM); prompt[0] always is
         for j in range(1, length + 1):
-            hit[j] = sum(hit[j - s - 1] for s in range(1, self.max_string_length + 1) if j - s - 1 >= 0) / self.max_string_length
+            hit[j] = (
+                sum(hit[j - s - 1] for s in range(1, self.max_string_length + 1) if j - s - 1 >= 0)
+                / self.max_string_length
+            )
         return sum(hit[1:]) / length
 
     @property

@@ -14,6 +14,7 @@ Longer lengths spread the same two-token pattern over more noise (p ranges over 
 Metric: accuracy at the last position. Chance: the answer is a uniform content token independent of
 where it sits, so the best input-independent predictor scores exactly 1 / vocab.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,9 +40,11 @@ class InductionHeads(Task):
     metric = "accuracy"
     paper = "Olsson et al. 2022, In-context Learning and Induction Heads; Gu & Dao 2023, Mamba"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("Induction heads form in transformers and drive in-context copying (Olsson); Mamba solves the "
-                "task and extrapolates to sequences far longer than its training length, where attention models "
-                "fail (Gu & Dao).")
+    reported = (
+        "Induction heads form in transformers and drive in-context copying (Olsson); Mamba solves the "
+        "task and extrapolates to sequences far longer than its training length, where attention models "
+        "fail (Gu & Dao)."
+    )
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"vocab": 8, "length": 16, "eval_lengths": (32,)},
         # The paper evaluates up to 2^20 positions; 2^16 keeps one test chunk of examples in memory.

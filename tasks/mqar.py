@@ -22,6 +22,7 @@ proportionally more pairs -- out of distribution in both context length and numb
 Every length must fit its pairs (3 * max pairs <= L: a key, a value and a query each) and the
 vocabulary must have at least as many keys as the most pairs needed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,8 +54,10 @@ class MultiQueryAssociativeRecall(Task):
     metric = "accuracy"
     paper = "Arora, Eyuboglu, Timalsina, Johnson, Poli, Zou, Rudra, Re 2023, Zoology: Measuring and Improving Recall in Efficient Language Models"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("Attention solves MQAR at small model width, while gated-convolution and recurrent models need "
-                "width growing with the sequence length and number of pairs.")
+    reported = (
+        "Attention solves MQAR at small model width, while gated-convolution and recurrent models need "
+        "width growing with the sequence length and number of pairs."
+    )
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"vocab_size": 32, "length": 12, "min_pairs": 1, "max_pairs": 3, "eval_lengths": (24,)},
         "paper": {"vocab_size": 8192, "length": 256, "min_pairs": 16, "max_pairs": 64, "eval_lengths": (512, 1024)},
@@ -71,12 +74,24 @@ class MultiQueryAssociativeRecall(Task):
     def __post_init__(self) -> None:
         check_positive(NAME, min_pairs=self.min_pairs, max_pairs=self.max_pairs)
         check_lengths(NAME, self.length, self.eval_lengths)
-        require(self.vocab_size >= 3, f"task {NAME!r}: vocab_size must be >= 3 (filler, one key, one value); got {self.vocab_size}")
-        require(self.min_pairs <= self.max_pairs, f"task {NAME!r}: min_pairs must be <= max_pairs={self.max_pairs}; got min_pairs={self.min_pairs}")
+        require(
+            self.vocab_size >= 3,
+            f"task {NAME!r}: vocab_size must be >= 3 (filler, one key, one value); got {self.vocab_size}",
+        )
+        require(
+            self.min_pairs <= self.max_pairs,
+            f"task {NAME!r}: min_pairs must be <= max_pairs={self.max_pairs}; got min_pairs={self.min_pairs}",
+        )
         for length in self.all_lengths:
             _, most = self.pair_range(length)
-            require(3 * most <= length, f"task {NAME!r}: length {length} fits at most {length // 3} pairs (key, value and query each take a position); got {most} pairs (max_pairs={self.max_pairs})")
-            require(most <= self.num_keys, f"task {NAME!r}: vocab_size={self.vocab_size} gives {self.num_keys} keys, too few for {most} distinct keys at length {length}; need vocab_size >= {2 * most + 1}")
+            require(
+                3 * most <= length,
+                f"task {NAME!r}: length {length} fits at most {length // 3} pairs (key, value and query each take a position); got {most} pairs (max_pairs={self.max_pairs})",
+            )
+            require(
+                most <= self.num_keys,
+                f"task {NAME!r}: vocab_size={self.vocab_size} gives {self.num_keys} keys, too few for {most} distinct keys at length {length}; need vocab_size >= {2 * most + 1}",
+            )
         check_threshold(NAME, self.solved_at, self.chance)
 
     @property
@@ -103,7 +118,10 @@ class MultiQueryAssociativeRecall(Task):
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
         fewest, most = self.pair_range(length)
-        require(3 * most <= length and most <= self.num_keys, f"task {NAME!r}: length {length} cannot hold {most} pairs (needs 3 * pairs <= length and pairs <= {self.num_keys} keys)")
+        require(
+            3 * most <= length and most <= self.num_keys,
+            f"task {NAME!r}: length {length} cannot hold {most} pairs (needs 3 * pairs <= length and pairs <= {self.num_keys} keys)",
+        )
         pairs = torch.randint(fewest, most + 1, (n,), generator=generator)
         keys = random_subsets(n, self.num_keys, most, generator) + 1  # (n, most), distinct per row
         values = random_subsets(n, self.num_values, most, generator) + 1 + self.num_keys

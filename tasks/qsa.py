@@ -15,6 +15,7 @@ r2 over all query positions. S_i are independent uniformly random q-subsets of [
 The codes are exactly orthogonal while T <= code_dim (defaults: code_dim 64 covers every length up to
 64); beyond that they are only near-orthogonal, and even the reference solver becomes approximate.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +47,10 @@ class QSparseAverage(Task):
     metric = "r2"
     paper = "Sanford, Hsu, Telgarsky 2023, Representational Strengths and Limitations of Transformers"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("Representation bounds: transformers compute qSA with size growing only with q, while recurrent "
-                "and fully-connected networks need size polynomial in the input length.")
+    reported = (
+        "Representation bounds: transformers compute qSA with size growing only with q, while recurrent "
+        "and fully-connected networks need size polynomial in the input length."
+    )
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"d": 4, "q": 2, "code_dim": 16, "length": 6, "eval_lengths": (12,)},
         "paper": {"d": 16, "q": 4, "code_dim": 128, "length": 64, "eval_lengths": (128,)},
@@ -63,7 +66,10 @@ class QSparseAverage(Task):
     def __post_init__(self) -> None:
         check_positive(NAME, d=self.d, q=self.q, code_dim=self.code_dim)
         check_lengths(NAME, self.length, self.eval_lengths)
-        require(self.q <= self.length, f"task {NAME!r}: q must be in [1, length={self.length}] (a q-subset of the T data tokens); got q={self.q}")
+        require(
+            self.q <= self.length,
+            f"task {NAME!r}: q must be in [1, length={self.length}] (a q-subset of the T data tokens); got q={self.q}",
+        )
         check_threshold(NAME, self.solved_at, self.chance)
 
     @property

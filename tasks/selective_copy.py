@@ -15,6 +15,7 @@ Metric: per-token accuracy over the marker positions (exact match of the whole c
 be the stricter variant). Chance: every data token is uniform over the symbols whatever the input,
 so the best input-independent predictor (any constant symbol) scores exactly 1 / vocab.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,8 +46,7 @@ class SelectiveCopy(Task):
     metric = "accuracy"
     paper = "Gu & Dao 2023, Mamba: Linear-Time Sequence Modeling with Selective State Spaces"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("The selective SSM of Mamba solves selective copying, while time-invariant SSMs such as S4 do "
-                "not.")
+    reported = "The selective SSM of Mamba solves selective copying, while time-invariant SSMs such as S4 do not."
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"num_tokens": 4, "vocab": 8, "length": 16, "eval_lengths": (32,)},
         # the paper: 4096 positions, 16 tokens to copy, vocabulary 16 (no length generalization tested)
@@ -63,8 +63,10 @@ class SelectiveCopy(Task):
         check_positive(NAME, num_tokens=self.num_tokens)
         require(self.vocab >= 2, f"task {NAME!r}: vocab must be >= 2 (data symbols); got {self.vocab}")
         check_lengths(NAME, self.length, self.eval_lengths)
-        require(self.num_tokens <= self.length,
-                f"task {NAME!r}: num_tokens must be <= length={self.length}; got num_tokens={self.num_tokens}")
+        require(
+            self.num_tokens <= self.length,
+            f"task {NAME!r}: num_tokens must be <= length={self.length}; got num_tokens={self.num_tokens}",
+        )
         check_threshold(NAME, self.solved_at, self.chance)
 
     @property
@@ -83,7 +85,9 @@ class SelectiveCopy(Task):
         return token_spec(self, length, self.vocab + 2, self.vocab, positions=lambda n: n + self.num_tokens)
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
-        require(length >= self.num_tokens, f"task {NAME!r}: length must be >= num_tokens={self.num_tokens}; got {length}")
+        require(
+            length >= self.num_tokens, f"task {NAME!r}: length must be >= num_tokens={self.num_tokens}; got {length}"
+        )
         k = self.num_tokens
         positions = random_subsets(n, length, k, generator).sort(dim=1).values  # (n, k), ascending
         data = torch.randint(0, self.vocab, (n, k), generator=generator)

@@ -13,6 +13,7 @@ Out of distribution: longer inputs (eval_lengths) with the SAME hidden set, so t
 distractors; a model that found S keeps its accuracy, one that memorised position-dependent noise
 does not.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +47,10 @@ class SparseParity(Task):
     metric = "accuracy"
     paper = "Barak, Edelman, Goel, Kakade, Malach, Zhang 2022, Hidden Progress in Deep Learning: SGD Learns Parities Near the Computational Limit"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("SGD on standard networks (MLPs, transformers) learns k-sparse parities of n bits in about n^O(k)"
-                " steps, near the computational limit, with long loss plateaus that hide steady progress.")
+    reported = (
+        "SGD on standard networks (MLPs, transformers) learns k-sparse parities of n bits in about n^O(k)"
+        " steps, near the computational limit, with long loss plateaus that hide steady progress."
+    )
     profile_params: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {"length": 8, "k": 2, "eval_lengths": (12,)},
         "paper": {"length": 50, "k": 3, "eval_lengths": (100,)},
@@ -62,7 +65,10 @@ class SparseParity(Task):
     def __post_init__(self) -> None:
         check_positive(NAME, k=self.k)
         check_lengths(NAME, self.length, self.eval_lengths)
-        require(self.k <= self.length, f"task {NAME!r}: k must be in [1, length={self.length}] (k of the n={self.length} bits); got k={self.k}")
+        require(
+            self.k <= self.length,
+            f"task {NAME!r}: k must be in [1, length={self.length}] (k of the n={self.length} bits); got k={self.k}",
+        )
         check_threshold(NAME, self.solved_at, self.chance)
 
     @property
@@ -72,14 +78,19 @@ class SparseParity(Task):
     @cached_property
     def relevant(self) -> tuple[int, ...]:
         """The hidden set S: k sorted positions among the first `length` bits, fixed by `subset_seed`."""
-        generator = torch.Generator().manual_seed(stable_seed("sparse-parity-subset", self.subset_seed, self.length, self.k))
+        generator = torch.Generator().manual_seed(
+            stable_seed("sparse-parity-subset", self.subset_seed, self.length, self.k)
+        )
         return tuple(sorted(random_subsets(1, self.length, self.k, generator)[0].tolist()))
 
     def spec(self, length: int | None = None) -> TaskSpec:
         return token_spec(self, length, 3, 2, positions=lambda n: n + 1, targets="last")
 
     def sample(self, n: int, length: int, generator: torch.Generator) -> Batch:
-        require(length >= self.length, f"task {NAME!r}: the hidden set lives in the first {self.length} bits; length must be >= {self.length}; got {length}")
+        require(
+            length >= self.length,
+            f"task {NAME!r}: the hidden set lives in the first {self.length} bits; length must be >= {self.length}; got {length}",
+        )
         bits = torch.randint(0, 2, (n, length), generator=generator)
         label = bits[:, list(self.relevant)].sum(dim=1) % 2
         x = torch.cat([bits, torch.full((n, 1), QUERY, dtype=torch.long)], dim=1)

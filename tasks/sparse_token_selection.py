@@ -17,6 +17,7 @@ query (the last position), scored by r2. Position codes:
     nothing constrains what a model does with the codes of longer positions;
   * onehot: p_i = e_i (needs code_dim >= the longest length).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,9 +64,11 @@ class SparseTokenSelection(Task):
     metric = "r2"
     paper = "Wang, Wei, Hsu, Lee 2024 (ICML); Sanford, Hsu, Telgarsky 2023"
     # What the source found, in words (bench.report.publish prints it under the task's heading).
-    reported = ("A one-layer transformer trained by gradient descent provably learns STS_q and, with stochastic "
-                "positional encoding, keeps its accuracy on longer sequences; fully-connected networks provably "
-                "cannot learn it efficiently.")
+    reported = (
+        "A one-layer transformer trained by gradient descent provably learns STS_q and, with stochastic "
+        "positional encoding, keeps its accuracy on longer sequences; fully-connected networks provably "
+        "cannot learn it efficiently."
+    )
 
     d: int = 8
     q: int = 3
@@ -84,15 +87,17 @@ class SparseTokenSelection(Task):
         check_threshold(name, self.solved_at, self.chance)
         if self.codes == "onehot":
             longest = max(self.all_lengths)
-            require(self.code_dim >= longest, f"task {name!r}: codes='onehot' needs code_dim >= {longest} (the longest length); got {self.code_dim}")
+            require(
+                self.code_dim >= longest,
+                f"task {name!r}: codes='onehot' needs code_dim >= {longest} (the longest length); got {self.code_dim}",
+            )
 
     @property
     def chance(self) -> float:
         return 0.0  # predicting the mean target (zero) gives r2 = 0
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        return vector_spec(self, length, self.d + self.code_dim + 1, self.d, positions=lambda n: n + 1,
-                           targets="last")
+        return vector_spec(self, length, self.d + self.code_dim + 1, self.d, positions=lambda n: n + 1, targets="last")
 
     @cached_property
     def _fixed_table(self) -> torch.Tensor:
@@ -105,7 +110,10 @@ class SparseTokenSelection(Task):
         if self.codes == "stochastic":
             return random_codes(n, length, self.code_dim, generator)
         if self.codes == "fixed":
-            require(length <= self._fixed_table.shape[0], f"length {length} exceeds the fixed-code table ({self._fixed_table.shape[0]})")
+            require(
+                length <= self._fixed_table.shape[0],
+                f"length {length} exceeds the fixed-code table ({self._fixed_table.shape[0]})",
+            )
             return self._fixed_table[:length].expand(n, length, self.code_dim)
         require(length <= self.code_dim, f"onehot codes need length <= code_dim={self.code_dim}; got {length}")
         return torch.eye(self.code_dim)[:length].expand(n, length, self.code_dim)

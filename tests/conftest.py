@@ -1,4 +1,5 @@
 """Shared fixtures: tiny task/model settings so every test stays within seconds on 2 CPU cores."""
+
 from __future__ import annotations
 
 from pathlib import Path

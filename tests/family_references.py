@@ -5,6 +5,7 @@ machine, but its `fla/ops/<op>/naive.py` files are pure PyTorch: they are loaded
 files, without running the package's `__init__`. A test skips cleanly when the package (or einops, which
 the naive files import) is absent.
 """
+
 from __future__ import annotations
 
 import importlib.util

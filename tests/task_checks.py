@@ -9,6 +9,7 @@ parameters. The test files import this module as `import task_checks as checks` 
 (prepend) import mode puts `tests/` itself on `sys.path`, under `python -m pytest` and a bare `pytest` alike,
 from any working directory.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

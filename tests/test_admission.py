@@ -1,5 +1,6 @@
 """Planning refuses a non-causal model on a task with targets at several positions, before anything runs or is
 written; it admits it where the single target is the last position, and admits every causal model anywhere."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,7 +35,10 @@ def test_is_causal_defaults_to_true_and_reads_the_declaration() -> None:
 def test_the_rule_on_built_models() -> None:
     check_admissible(Plain(2, 2), "plain", "t", SEVERAL)
     check_admissible(Bidirectional(2, 2), "bi", "t", LAST)
-    with pytest.raises(ArchbenchError, match=r"^architecture 'bi' declares causal=False and cannot run task 't': its targets sit at several positions"):
+    with pytest.raises(
+        ArchbenchError,
+        match=r"^architecture 'bi' declares causal=False and cannot run task 't': its targets sit at several positions",
+    ):
         check_admissible(Bidirectional(2, 2), "bi", "t", SEVERAL)
 
 
@@ -55,8 +59,23 @@ def test_plan_admits_causal_fcn_on_copy_and_non_causal_fcn_on_a_last_target_task
 
 def test_cli_refuses_before_training_exit_2_one_line_nothing_written(tmp_path: Path, capsys) -> None:
     results = tmp_path / "runs"
-    code = main(["run", "--task", "copy", "--arch", "fcn", "--set", "arch.causal=false", "--profile", "smoke",
-                 "--steps", "200", "--results", str(results)])
+    code = main(
+        [
+            "run",
+            "--task",
+            "copy",
+            "--arch",
+            "fcn",
+            "--set",
+            "arch.causal=false",
+            "--profile",
+            "smoke",
+            "--steps",
+            "200",
+            "--results",
+            str(results),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("archbench: error: architecture 'fcn' declares causal=False and cannot run task 'copy'")
@@ -65,7 +84,22 @@ def test_cli_refuses_before_training_exit_2_one_line_nothing_written(tmp_path: P
 
 
 def test_cli_admits_non_causal_fcn_where_the_target_is_last(tmp_path: Path, capsys) -> None:
-    code = main(["run", "--task", "sparse_token_selection", "--arch", "fcn", "--set", "arch.causal=false",
-                 "--profile", "smoke", "--steps", "2", "--results", str(tmp_path)])
+    code = main(
+        [
+            "run",
+            "--task",
+            "sparse_token_selection",
+            "--arch",
+            "fcn",
+            "--set",
+            "arch.causal=false",
+            "--profile",
+            "smoke",
+            "--steps",
+            "2",
+            "--results",
+            str(tmp_path),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert list(tmp_path.rglob("*.jsonl"))

@@ -1,6 +1,7 @@
 """The architecture contract, checked for every registered architecture on a tokens->class and a
 vectors->vector spec: output shape, strict causality, determinism, gradients reaching every parameter,
 supported lengths; plus family-specific behaviour and hyper-parameter validation."""
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,12 @@ from bench import (
 from bench.contract.model import num_parameters, state_size, supports_length
 
 SPECS = {
-    "tokens": TaskSpec(input_kind="tokens", output_kind="class", seq_len=8, max_seq_len=16, vocab_size=5, num_classes=3),
-    "vectors": TaskSpec(input_kind="vectors", output_kind="vector", seq_len=8, max_seq_len=16, input_dim=4, output_dim=2),
+    "tokens": TaskSpec(
+        input_kind="tokens", output_kind="class", seq_len=8, max_seq_len=16, vocab_size=5, num_classes=3
+    ),
+    "vectors": TaskSpec(
+        input_kind="vectors", output_kind="vector", seq_len=8, max_seq_len=16, input_dim=4, output_dim=2
+    ),
 }
 ARCHS = list_architectures()  # built-ins plus whatever plugin is configured: all are held to the contract
 # The built-ins: every registered family whose builder lives in the `architectures` package (no hand list).
@@ -353,13 +358,19 @@ def test_recurrent_form_equals_the_parallel_form(name: str, spec: TaskSpec) -> N
     assert torch.allclose(parallel, recurrent, atol=1e-5, rtol=1e-4), (parallel - recurrent).abs().max()
 
 
-@pytest.mark.parametrize(("name", "hparams"), [
-    *[("transformer", {"pos": pos, "d_model": 12, "heads": 3}) for pos in ("learned", "sinusoidal", "rope", "alibi", "hard_alibi")],
-    ("hybrid", {"pos": "rope", "layers": 2, "d_model": 16, "heads": 2}),
-    ("mamba", {"negative_eigenvalues": True, "d_conv": 1}),
-    ("s4d", {"init": "real", "d_state": 3}),
-    ("lru", {"eigenvalues": "[-1,1]"}),
-])
+@pytest.mark.parametrize(
+    ("name", "hparams"),
+    [
+        *[
+            ("transformer", {"pos": pos, "d_model": 12, "heads": 3})
+            for pos in ("learned", "sinusoidal", "rope", "alibi", "hard_alibi")
+        ],
+        ("hybrid", {"pos": "rope", "layers": 2, "d_model": 16, "heads": 2}),
+        ("mamba", {"negative_eigenvalues": True, "d_conv": 1}),
+        ("s4d", {"init": "real", "d_state": 3}),
+        ("lru", {"eigenvalues": "[-1,1]"}),
+    ],
+)
 def test_recurrent_form_equals_the_parallel_form_per_option(name: str, hparams: dict) -> None:
     """The options a mixer's `step` must honour: positions inside attention (the cache knows its
     position), signed transitions, a width-1 convolution, real S4D modes."""

@@ -4,6 +4,7 @@ archbench's: the built-in packages are loaded from the directory beside `bench`,
 Each case runs in a fresh interpreter whose current directory (first on `sys.path` under `python -m`
 and `python -c`) holds modules with those names that would announce themselves if imported.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ import pytest
 
 from tests.conftest import PLUGINS, ROOT
 
-HIJACK = 'raise SystemExit("hijacked: the user\'s {name}.py was imported instead of archbench\'s")\n'
+HIJACK = "raise SystemExit(\"hijacked: the user's {name}.py was imported instead of archbench's\")\n"
 
 
 @pytest.fixture
@@ -39,7 +40,9 @@ def test_user_tasks_and_architectures_in_the_current_directory_do_not_shadow_the
     """`python -m bench` from a folder with `tasks.py` and `architectures.py`: the current directory comes
     first on sys.path, yet every built-in task and architecture is there, a plugin importing
     `architectures.base` works, and a run trains and is stored with the code version of archbench's files."""
-    (user_dir / "bench.py").unlink()  # `python -m bench` itself would run it: Python resolves -m before archbench starts
+    (
+        user_dir / "bench.py"
+    ).unlink()  # `python -m bench` itself would run it: Python resolves -m before archbench starts
     plugin = str(PLUGINS / "mean_pool_plugin.py")
     listing = python(["-m", "bench", "list", "--plugin", plugin], user_dir)
     assert listing.returncode == 0, listing.stderr
@@ -48,8 +51,24 @@ def test_user_tasks_and_architectures_in_the_current_directory_do_not_shadow_the
         assert name in listing.stdout
 
     results = user_dir / "runs"
-    run = python(["-m", "bench", "run", "--task", "sparse_token_selection", "--arch", "lstm", "--profile", "smoke",
-                  "--steps", "2", "--results", str(results)], user_dir)
+    run = python(
+        [
+            "-m",
+            "bench",
+            "run",
+            "--task",
+            "sparse_token_selection",
+            "--arch",
+            "lstm",
+            "--profile",
+            "smoke",
+            "--steps",
+            "2",
+            "--results",
+            str(results),
+        ],
+        user_dir,
+    )
     assert run.returncode == 0, run.stderr
     (record,) = [json.loads(line) for line in (results / "sparse_token_selection.jsonl").read_text().splitlines()]
     from bench.results.code_version import code_version
@@ -90,6 +109,8 @@ def test_a_user_module_already_imported_under_a_builtin_name_is_one_line_exit_2(
     """)
     result = python(["-c", code], ROOT)
     assert result.returncode == 2
-    assert result.stderr == (f"archbench: error: a module named 'tasks' ({user_dir / 'tasks.py'}) was imported before "
-                             f"archbench's built-in tasks ({ROOT / 'tasks'}); rename that module so that it does not "
-                             "shadow archbench's\n")
+    assert result.stderr == (
+        f"archbench: error: a module named 'tasks' ({user_dir / 'tasks.py'}) was imported before "
+        f"archbench's built-in tasks ({ROOT / 'tasks'}); rename that module so that it does not "
+        "shadow archbench's\n"
+    )

@@ -1,5 +1,6 @@
 """`archbench check-arch` and `bench.run.contract_checks`: every registered architecture passes; plugins that break one
 rule each are rejected naming that rule; exit codes 0 (all pass), 1 (a rule fails), 2 (user error)."""
+
 from __future__ import annotations
 
 import pytest
@@ -52,7 +53,9 @@ def test_every_registered_architecture_passes(name: str) -> None:
         ("broken", "shape", "raised RuntimeError: broken plugin: forward is not implemented (fails on 3 more spec(s))"),
     ],
 )
-def test_a_plugin_breaking_one_rule_fails_that_rule_with_its_reason(breakers: None, name: str, rule: str, fragment: str) -> None:
+def test_a_plugin_breaking_one_rule_fails_that_rule_with_its_reason(
+    breakers: None, name: str, rule: str, fragment: str
+) -> None:
     report = check_architecture(name)
     assert not report.passed
     assert list(failures(report)) == [rule]
@@ -127,7 +130,9 @@ def test_an_undeclared_non_causal_model_fails() -> None:
         del model.causal
         return model
 
-    with pytest.raises(Violation, match=r"output at position 0 changed \(by .*\) when only inputs after position 0 changed"):
+    with pytest.raises(
+        Violation, match=r"output at position 0 changed \(by .*\) when only inputs after position 0 changed"
+    ):
         check_causality(build, "vectors->vector")
 
 

@@ -1,6 +1,7 @@
 """Reproducible claims: the verdict rules on fabricated records, the catalogue (discovery, prose without
 measured numbers) against the registries and the runner (no training), and the `reproduce` command
 (errors, --list, --dry-run, one smoke run)."""
+
 from __future__ import annotations
 
 import ast
@@ -61,6 +62,7 @@ def solve(*samples: int | None, budget: int = 1000) -> list[dict[str, Any]]:
 
 # --- Exceeds -------------------------------------------------------------------------------------------
 
+
 def test_exceeds_reproduced_when_interval_above_zero() -> None:
     out = Exceeds("a", "b", IN_DISTRIBUTION).judge({"a": arm(0.90, 0.92, 0.91), "b": arm(0.10, 0.12, 0.11)})
     assert out.verdict == REPRODUCED
@@ -116,13 +118,16 @@ def test_first_beyond_reads_the_shortest_length_beyond_the_training_length() -> 
 def test_ood_mean_is_computed_from_by_length_and_the_training_length() -> None:
     """Records store no `ood_mean`: the quantity is the measures' beyond-training mean at read time, and
     an n/a length beyond training leaves no value (never a mean over the easier lengths only)."""
-    assert OOD_MEAN.value(run(length=10, by_length={"10": 0.9, "20": 0.5, "40": 0.3}, ood_mean=0.99)) == pytest.approx(0.4)
+    assert OOD_MEAN.value(run(length=10, by_length={"10": 0.9, "20": 0.5, "40": 0.3}, ood_mean=0.99)) == pytest.approx(
+        0.4
+    )
     assert OOD_MEAN.value(run(length=20, by_length={"10": 0.1, "20": 0.9, "40": 0.5})) == pytest.approx(0.5)
     assert OOD_MEAN.value(run(length=10, by_length={"10": 0.9, "20": 0.5, "40": None})) is None
     assert OOD_MEAN.value(run(length=10, by_length={"10": 0.9})) is None
 
 
 # --- AtLeast -------------------------------------------------------------------------------------------
+
 
 def test_at_least_verdicts() -> None:
     rule = AtLeast(("a", "b"), 0.95, IN_DISTRIBUTION)
@@ -137,8 +142,11 @@ def test_at_least_verdicts() -> None:
 def test_at_least_reports_samples_to_solve_unsolved_seeds_as_infinite() -> None:
     """The median over seeds counts the unsolved seed as infinitely many samples (`measures`), not skipped:
     3200, 6400 and an unsolved seed give 6,400, not the 4,800 of the solved seeds alone."""
-    runs = [run(1.0, solved=True, samples_to_solve=3200), run(1.0, solved=True, samples_to_solve=6400),
-            run(0.97, solved=False, samples_to_solve=None, samples_seen=9600)]
+    runs = [
+        run(1.0, solved=True, samples_to_solve=3200),
+        run(1.0, solved=True, samples_to_solve=6400),
+        run(0.97, solved=False, samples_to_solve=None, samples_seen=9600),
+    ]
     out = AtLeast(("a",), 0.95, IN_DISTRIBUTION).judge({"a": runs})
     assert "solved 2/3" in out.figure and "median samples to solve 6,400" in out.figure
     runs[1] = run(0.9, solved=False, samples_to_solve=None, samples_seen=9600)
@@ -147,13 +155,17 @@ def test_at_least_reports_samples_to_solve_unsolved_seeds_as_infinite() -> None:
 
 # --- FewerSamples --------------------------------------------------------------------------------------
 
+
 def test_fewer_samples_reproduced_with_censored_other_arm() -> None:
     out = FewerSamples("a", "b").judge({"a": solve(100, 120, 110), "b": solve(None, None, 900)})
     assert out.verdict == REPRODUCED and "ratio b/a >= " in out.figure
 
 
 def test_fewer_samples_not_reproduced_when_other_arm_is_faster() -> None:
-    assert FewerSamples("a", "b").judge({"a": solve(None, None, None), "b": solve(100, 120, 110)}).verdict == NOT_REPRODUCED
+    assert (
+        FewerSamples("a", "b").judge({"a": solve(None, None, None), "b": solve(100, 120, 110)}).verdict
+        == NOT_REPRODUCED
+    )
 
 
 def test_fewer_samples_inconclusive_when_neither_solves_or_too_few_seeds() -> None:
@@ -171,14 +183,19 @@ def test_fewer_samples_reads_the_solved_flag() -> None:
 
 def solved_runs(*flags: bool) -> list[dict[str, Any]]:
     # a solved run stops at the validation that reached solved_at: its test metric sits near the threshold
-    return [run(0.9 if f else 0.5, solved=f, samples_to_solve=3200 if f else None, samples_seen=3200 if f else 8000)
-            for f in flags]
+    return [
+        run(0.9 if f else 0.5, solved=f, samples_to_solve=3200 if f else None, samples_seen=3200 if f else 8000)
+        for f in flags
+    ]
 
 
 def test_solves_reads_the_solved_flag_not_the_test_metric_at_the_threshold() -> None:
     out = Solves(("a",)).judge({"a": solved_runs(True, True, True)})
     assert out.verdict == REPRODUCED and "a solved 3/3, median samples to solve 3,200" in out.figure
-    assert "a solved 1/3, median samples to solve > 8,000" in Solves(("a",)).judge({"a": solved_runs(True, False, False)}).figure
+    assert (
+        "a solved 1/3, median samples to solve > 8,000"
+        in Solves(("a",)).judge({"a": solved_runs(True, False, False)}).figure
+    )
 
 
 def test_solves_not_reproduced_when_an_arm_never_solves_inconclusive_when_some_seeds_do() -> None:
@@ -190,25 +207,47 @@ def test_solves_not_reproduced_when_an_arm_never_solves_inconclusive_when_some_s
 
 # --- claims --------------------------------------------------------------------------------------------
 
+
 def test_combine_and_judge_skip_failed_runs() -> None:
     assert combine([REPRODUCED, REPRODUCED]) == REPRODUCED
     assert combine([REPRODUCED, INCONCLUSIVE]) == INCONCLUSIVE
     assert combine([INCONCLUSIVE, NOT_REPRODUCED]) == NOT_REPRODUCED
-    claim = Claim("c", "p", "claim", "figure", "qsa", (Arm("a", "transformer"), Arm("b", "lstm")),
-                  (Exceeds("a", "b", IN_DISTRIBUTION),))
+    claim = Claim(
+        "c",
+        "p",
+        "claim",
+        "figure",
+        "qsa",
+        (Arm("a", "transformer"), Arm("b", "lstm")),
+        (Exceeds("a", "b", IN_DISTRIBUTION),),
+    )
     ok = arm(0.9, 0.91)
     failed = {"status": "failed", "metrics": None}
     verdict = judge(claim, {"a": ok + [failed], "b": arm(0.1, 0.12)})
     assert verdict.verdict == REPRODUCED and "n=2" in verdict.figure
-    assert verdict_table([verdict]).splitlines()[2].startswith("| c ") and "## c" in render_doc([Outcome(verdict, {})], "quick", "archbench reproduce c")
-    noted = Claim("c", "p", "claim", "figure", "qsa", claim.arms, claim.rules, note="both arms sit at a shortcut's accuracy.")
-    assert "**Note**: both arms sit at a shortcut's accuracy." in render_doc([Outcome(judge(noted, {}), {})], "quick", "cmd")
+    assert verdict_table([verdict]).splitlines()[2].startswith("| c ") and "## c" in render_doc(
+        [Outcome(verdict, {})], "quick", "archbench reproduce c"
+    )
+    noted = Claim(
+        "c", "p", "claim", "figure", "qsa", claim.arms, claim.rules, note="both arms sit at a shortcut's accuracy."
+    )
+    assert "**Note**: both arms sit at a shortcut's accuracy." in render_doc(
+        [Outcome(judge(noted, {}), {})], "quick", "cmd"
+    )
 
 
 def test_follow_up_plans_its_arms_with_its_budget_and_judges_only_their_rules() -> None:
     follow = FollowUp("tiny models stayed below 0.9.", Budget(train={"steps": 40}, preset="small"), arms=("a",))
-    claim = Claim("c", "p", "claim", "figure", "qsa", (Arm("a", "transformer"), Arm("b", "lstm")),
-                  (Exceeds("a", "b", IN_DISTRIBUTION), AtLeast(("a",), 0.9, IN_DISTRIBUTION)), follow_ups={"smoke": follow})
+    claim = Claim(
+        "c",
+        "p",
+        "claim",
+        "figure",
+        "qsa",
+        (Arm("a", "transformer"), Arm("b", "lstm")),
+        (Exceeds("a", "b", IN_DISTRIBUTION), AtLeast(("a",), 0.9, IN_DISTRIBUTION)),
+        follow_ups={"smoke": follow},
+    )
     runs = plan_claim(claim, get_profile("smoke"), follow)
     assert list(runs) == ["a"] and runs["a"][0].train.steps == 40 and runs["a"][0].preset == "small"
     ok = arm(0.95, 0.96, 0.97)
@@ -220,20 +259,42 @@ def test_follow_up_plans_its_arms_with_its_budget_and_judges_only_their_rules() 
     assert "reproduced with preset small, steps 40" in page and "--follow-ups" in page
     assert describe_budget(Budget()) == "the profile's settings"
     with pytest.raises(ValueError, match="follow-up names unknown arm"):
-        Claim("d", "p", "claim", "figure", "qsa", (Arm("a", "transformer"),), (), follow_ups={"quick": FollowUp("w", Budget(), ("z",))})
+        Claim(
+            "d",
+            "p",
+            "claim",
+            "figure",
+            "qsa",
+            (Arm("a", "transformer"),),
+            (),
+            follow_ups={"quick": FollowUp("w", Budget(), ("z",))},
+        )
 
 
 def test_budget_arch_params_apply_to_the_arm_they_name_on_top_of_its_own() -> None:
     follow = FollowUp("positions.", Budget(train={"lr": 3e-4}, arch_params={"a": {"pos": "rope"}}))
     arms = (Arm("a", "transformer", arch_params={"layers": 2, "pos": "learned"}), Arm("b", "lstm"))
-    claim = Claim("c", "p", "claim", "figure", "qsa", arms, (Exceeds("a", "b", IN_DISTRIBUTION),), follow_ups={"smoke": follow})
+    claim = Claim(
+        "c", "p", "claim", "figure", "qsa", arms, (Exceeds("a", "b", IN_DISTRIBUTION),), follow_ups={"smoke": follow}
+    )
     runs = plan_claim(claim, get_profile("smoke"), follow)
     assert runs["a"][0].arch_config["pos"] == "rope" and runs["a"][0].arch_config["layers"] == 2
     assert "pos" not in runs["b"][0].arch_config and runs["a"][0].train.lr == runs["b"][0].train.lr == 3e-4
-    assert plan_claim(claim, get_profile("smoke"))["a"][0].arch_config["pos"] == "learned"  # the base budget: the arm's own
+    assert (
+        plan_claim(claim, get_profile("smoke"))["a"][0].arch_config["pos"] == "learned"
+    )  # the base budget: the arm's own
     assert describe_budget(follow.budget) == "lr 0.0003, a pos rope"
     with pytest.raises(ValueError, match=r"architecture settings for unknown arm\(s\) \['z'\]"):
-        Claim("d", "p", "claim", "figure", "qsa", arms, (), follow_ups={"quick": FollowUp("w", Budget(arch_params={"z": {"pos": "rope"}}))})
+        Claim(
+            "d",
+            "p",
+            "claim",
+            "figure",
+            "qsa",
+            arms,
+            (),
+            follow_ups={"quick": FollowUp("w", Budget(arch_params={"z": {"pos": "rope"}}))},
+        )
 
 
 def test_claim_rejects_rules_naming_unknown_arms() -> None:
@@ -243,8 +304,18 @@ def test_claim_rejects_rules_naming_unknown_arms() -> None:
 
 def test_catalogue_has_the_issue_claims() -> None:
     tasks = {claim.task for claim in CLAIMS.values()}
-    assert {"sparse_token_selection", "qsa", "sparse_parity", "mqar", "state_parity", "state_s5", "copy", "induction_heads",
-            "selective_copy", "icl_regression"} <= tasks
+    assert {
+        "sparse_token_selection",
+        "qsa",
+        "sparse_parity",
+        "mqar",
+        "state_parity",
+        "state_s5",
+        "copy",
+        "induction_heads",
+        "selective_copy",
+        "icl_regression",
+    } <= tasks
     assert len(CLAIMS) >= 8
 
 
@@ -300,26 +371,48 @@ def measured_numbers(text: str) -> list[str]:
 
 
 def test_measured_number_rule_catches_figures_and_lets_settings_through() -> None:
-    for quoted in ("keeps 0.98 at twice", "solves in 3/3 seeds", "steps 7700, 11500, 9900", "from 3,200-6,400 samples",
-                   "left at step ~2000", "reached 80% of it", "LSTM 3900-4100"):
+    for quoted in (
+        "keeps 0.98 at twice",
+        "solves in 3/3 seeds",
+        "steps 7700, 11500, 9900",
+        "from 3,200-6,400 samples",
+        "left at step ~2000",
+        "reached 80% of it",
+        "LSTM 3900-4100",
+    ):
         assert measured_numbers(quoted), quoted
-    for setting in ("the small preset, lr 3e-4, 20000 steps", "length 10, tested at 20 and 40", "eigenvalues in [-1, 1]",
-                    "a 120 x 120 table", "probability 1/P", "the 95% interval", "a 12-layer model for 500k steps"):
+    for setting in (
+        "the small preset, lr 3e-4, 20000 steps",
+        "length 10, tested at 20 and 40",
+        "eigenvalues in [-1, 1]",
+        "a 120 x 120 table",
+        "probability 1/P",
+        "the 95% interval",
+        "a 12-layer model for 500k steps",
+    ):
         assert not measured_numbers(setting), setting
 
 
 def _module_prose(name: str) -> str:
     """The comments and docstring of a claim's module."""
     source = (Path(catalogue.__file__).parent / f"{catalogue.module_name(name)}.py").read_text()
-    comments = [tok.string for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT]
+    comments = [
+        tok.string for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT
+    ]
     return "\n".join([ast.get_docstring(ast.parse(source)) or "", *comments])
 
 
 @pytest.mark.parametrize("name", sorted(CLAIMS))
 def test_claim_prose_quotes_no_measured_number(name: str) -> None:
     claim = CLAIMS[name]
-    texts = {"claim": claim.claim, "paper_figure": claim.paper_figure, "paper": claim.paper, "note": claim.note,
-             **{f"follow-up {profile}": f.why for profile, f in claim.follow_ups.items()}, "module": _module_prose(name)}
+    texts = {
+        "claim": claim.claim,
+        "paper_figure": claim.paper_figure,
+        "paper": claim.paper,
+        "note": claim.note,
+        **{f"follow-up {profile}": f.why for profile, f in claim.follow_ups.items()},
+        "module": _module_prose(name),
+    }
     found = {field: measured_numbers(text) for field, text in texts.items() if measured_numbers(text)}
     assert not found, f"{name}: measured numbers belong on the generated page, not in the claim's text: {found}"
 
@@ -327,12 +420,19 @@ def test_claim_prose_quotes_no_measured_number(name: str) -> None:
 def test_page_shows_the_figures_from_the_records() -> None:
     """The per-arm table (seeds, solved, median samples to solve, the metric at every length) comes from the
     records, and the page says how unsolved seeds count."""
-    claim = Claim("c", "p", "claim", "figure", "qsa", (Arm("a", "transformer"), Arm("b", "lstm")),
-                  (Exceeds("a", "b", OOD_MEAN),))
-    records = {"a": [run(0.9, solved=True, samples_to_solve=3200, samples_seen=3200, by_length={"10": 0.9, "20": 0.8})
-                     for _ in range(2)],
-               "b": [run(0.5, solved=False, samples_to_solve=None, samples_seen=6400, by_length={"10": 0.5, "20": None}),
-                     {"status": "failed", "metrics": None}]}
+    claim = Claim(
+        "c", "p", "claim", "figure", "qsa", (Arm("a", "transformer"), Arm("b", "lstm")), (Exceeds("a", "b", OOD_MEAN),)
+    )
+    records = {
+        "a": [
+            run(0.9, solved=True, samples_to_solve=3200, samples_seen=3200, by_length={"10": 0.9, "20": 0.8})
+            for _ in range(2)
+        ],
+        "b": [
+            run(0.5, solved=False, samples_to_solve=None, samples_seen=6400, by_length={"10": 0.5, "20": None}),
+            {"status": "failed", "metrics": None},
+        ],
+    }
     table = arm_table(records)
     assert "length 10 (trained)" in table and "length 20" in table and "length 20 (trained)" not in table
     assert "| a     | 2       | 2/2      | 3,200" in table and "0.900 ± 0.000" in table
@@ -368,6 +468,7 @@ def test_get_claims_unknown_names_valid_ones() -> None:
 
 # --- CLI -----------------------------------------------------------------------------------------------
 
+
 def test_cli_unknown_claim_exits_2(tmp_path: Path, capsys) -> None:
     assert main(["reproduce", "nope", "--results", str(tmp_path)]) == 2
     assert "unknown claim(s) 'nope'" in capsys.readouterr().err
@@ -395,11 +496,17 @@ def test_cli_reproduce_smoke_end_to_end(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "sts-length" in out and "inconclusive (too few seeds" in out  # smoke has one seed
     records = [json.loads(line) for line in (results / "sparse_token_selection.jsonl").read_text().splitlines()]
-    assert [r["label"] for r in records] == ["transformer", "transformer [codes=fixed]"]  # stochastic: the task's default
+    assert [r["label"] for r in records] == [
+        "transformer",
+        "transformer [codes=fixed]",
+    ]  # stochastic: the task's default
     assert all(r["status"] == "ok" for r in records)
     page = doc.read_text()
     assert "## sts-length" in page and "archbench reproduce sts-length --profile smoke" in page
-    assert "![sts-length](reproductions/sts-length.png)" in page and (doc.parent / "reproductions" / "sts-length.png").stat().st_size > 0
+    assert (
+        "![sts-length](reproductions/sts-length.png)" in page
+        and (doc.parent / "reproductions" / "sts-length.png").stat().st_size > 0
+    )
     assert main(args) == 0  # stored runs are skipped, not rerun
     assert len((results / "sparse_token_selection.jsonl").read_text().splitlines()) == 2
 
@@ -407,17 +514,48 @@ def test_cli_reproduce_smoke_end_to_end(tmp_path: Path, capsys) -> None:
 def test_cli_runs_the_follow_up_of_a_claim_that_did_not_reproduce(tmp_path: Path, capsys, monkeypatch) -> None:
     """smoke has one seed, so every verdict is inconclusive: the follow-up (here two seeds of one arm at
     30 steps) runs, is judged on the rules its arm decides, and the page says what was tried."""
-    follow = FollowUp("one seed decides nothing.", Budget(train={"steps": 30}, seeds=(0, 1)), arms=("stochastic codes",))
-    claim = Claim("sts-test", "p", "claim", "figure", "sparse_token_selection",
-                  (Arm("stochastic codes", "transformer", task_params={"codes": "stochastic"}),
-                   Arm("fixed codes", "transformer", task_params={"codes": "fixed"})),
-                  (Exceeds("stochastic codes", "fixed codes", IN_DISTRIBUTION), AtLeast(("stochastic codes",), 2.0, IN_DISTRIBUTION)),
-                  follow_ups={"smoke": follow})
+    follow = FollowUp(
+        "one seed decides nothing.", Budget(train={"steps": 30}, seeds=(0, 1)), arms=("stochastic codes",)
+    )
+    claim = Claim(
+        "sts-test",
+        "p",
+        "claim",
+        "figure",
+        "sparse_token_selection",
+        (
+            Arm("stochastic codes", "transformer", task_params={"codes": "stochastic"}),
+            Arm("fixed codes", "transformer", task_params={"codes": "fixed"}),
+        ),
+        (
+            Exceeds("stochastic codes", "fixed codes", IN_DISTRIBUTION),
+            AtLeast(("stochastic codes",), 2.0, IN_DISTRIBUTION),
+        ),
+        follow_ups={"smoke": follow},
+    )
     monkeypatch.setitem(catalogue.CLAIMS, claim.name, claim)
     results, doc = tmp_path / "runs", tmp_path / "REPRODUCTIONS.md"
-    assert main(["reproduce", "sts-test", "--profile", "smoke", "--results", str(results), "--follow-ups", "--write-doc", str(doc)]) == 0
+    assert (
+        main(
+            [
+                "reproduce",
+                "sts-test",
+                "--profile",
+                "smoke",
+                "--results",
+                str(results),
+                "--follow-ups",
+                "--write-doc",
+                str(doc),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "follow-ups (larger budgets" in out and "not reproduced (stochastic codes stay below 2)" in out
     records = [json.loads(line) for line in (results / "sparse_token_selection.jsonl").read_text().splitlines()]
-    assert [(r["label"], r["seed"]) for r in records][2:] == [("transformer", 0), ("transformer", 1)]  # codes=stochastic: the default
+    assert [(r["label"], r["seed"]) for r in records][2:] == [
+        ("transformer", 0),
+        ("transformer", 1),
+    ]  # codes=stochastic: the default
     assert "**What was tried**: one seed decides nothing." in doc.read_text()

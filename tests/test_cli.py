@@ -1,4 +1,5 @@
 """CLI: list, a smoke run with a plugin, and one-line errors (exit 2, nothing written) for bad input."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,25 @@ def test_list_shows_tasks_and_architectures(capsys) -> None:
 
 
 def test_run_smoke_with_plugin_prints_table_and_records(tmp_path: Path, capsys) -> None:
-    args = ["--plugin", PLUGIN, "run", "--task", "sparse_token_selection", "--arch", "mean_pool", "--profile", "smoke",
-            "--seeds", "0,1", "--results", str(tmp_path), "--set", "task.codes=stochastic", "--set", "task.codes=fixed"]
+    args = [
+        "--plugin",
+        PLUGIN,
+        "run",
+        "--task",
+        "sparse_token_selection",
+        "--arch",
+        "mean_pool",
+        "--profile",
+        "smoke",
+        "--seeds",
+        "0,1",
+        "--results",
+        str(tmp_path),
+        "--set",
+        "task.codes=stochastic",
+        "--set",
+        "task.codes=fixed",
+    ]
     assert main(args) == 0
     out, err = capsys.readouterr()
     # stochastic is the task's default: that row is the plain mean_pool, not a departure
@@ -41,8 +59,23 @@ def test_run_smoke_with_plugin_prints_table_and_records(tmp_path: Path, capsys) 
 
 
 def test_failing_architecture_fails_alone(tmp_path: Path, capsys) -> None:
-    code = main(["--plugin", PLUGIN, "--plugin", str(PLUGINS / "broken_plugin.py"), "run", "--task", "sparse_token_selection",
-                 "--arch", "broken,mean_pool", "--profile", "smoke", "--results", str(tmp_path)])
+    code = main(
+        [
+            "--plugin",
+            PLUGIN,
+            "--plugin",
+            str(PLUGINS / "broken_plugin.py"),
+            "run",
+            "--task",
+            "sparse_token_selection",
+            "--arch",
+            "broken,mean_pool",
+            "--profile",
+            "smoke",
+            "--results",
+            str(tmp_path),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert "failed: RuntimeError: broken plugin" in captured.out
@@ -54,18 +87,30 @@ BAD = [
     (["--task", "nope", "--arch", "mean_pool"], "unknown task 'nope'"),
     (["--task", "sparse_token_selection", "--arch", "mean_poo"], "Did you mean 'mean_pool'"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--set", "arch.depth=2"], "has no parameter 'depth'"),
-    (["--task", "sparse_token_selection", "--arch", "mean_pool", "--set", "task.d=abc"], "must be an integer; got 'abc'"),
+    (
+        ["--task", "sparse_token_selection", "--arch", "mean_pool", "--set", "task.d=abc"],
+        "must be an integer; got 'abc'",
+    ),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--set", "task.d=0"], "d must be > 0; got 0"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--set", "task.q=-1"], "q must be > 0; got -1"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--set", "task.codes=onehot"], "code_dim >= 128"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--set", "d=3"], "task.KEY=VALUE or arch.KEY=VALUE"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--steps", "0"], "steps must be > 0; got 0"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--seeds", "a,b"], "list of ints"),
-    (["--task", "sparse_token_selection", "--arch", "mean_pool", "--profile", "huge"], "unknown profile 'huge'; valid: smoke, quick"),
-    (["--task", "sparse_token_selection", "--arch", "mean_pool", "--seeds", "0,0"], "--seeds lists 0 more than once; got '0,0'"),
+    (
+        ["--task", "sparse_token_selection", "--arch", "mean_pool", "--profile", "huge"],
+        "unknown profile 'huge'; valid: smoke, quick",
+    ),
+    (
+        ["--task", "sparse_token_selection", "--arch", "mean_pool", "--seeds", "0,0"],
+        "--seeds lists 0 more than once; got '0,0'",
+    ),
     (["--task", "sparse_token_selection", "--arch", "mean_pool,mean_pool"], "--arch lists mean_pool more than once"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--seeds", ","], "--seeds needs at least one value"),
-    (["--task", "sparse_token_selection", "--arch", "mean_pool", "--format", "nope"], "unknown table format 'nope' (--format); valid: "),
+    (
+        ["--task", "sparse_token_selection", "--arch", "mean_pool", "--format", "nope"],
+        "unknown table format 'nope' (--format); valid: ",
+    ),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--threads", "0"], "--threads must be > 0; got 0"),
     (["--task", "sparse_token_selection", "--arch", "mean_pool", "--lr-grid", "a"], "list of floats"),
 ]
@@ -84,8 +129,26 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, capsys,
 
 def test_progress_lines_keep_bracketed_labels(tmp_path: Path, capsys) -> None:
     """Labels such as `mean_pool [codes=fixed]` must not be eaten as rich markup in the progress lines."""
-    assert main(["--plugin", PLUGIN, "run", "--task", "sparse_token_selection", "--arch", "mean_pool", "--profile", "smoke",
-                 "--results", str(tmp_path), "--set", "task.codes=fixed"]) == 0
+    assert (
+        main(
+            [
+                "--plugin",
+                PLUGIN,
+                "run",
+                "--task",
+                "sparse_token_selection",
+                "--arch",
+                "mean_pool",
+                "--profile",
+                "smoke",
+                "--results",
+                str(tmp_path),
+                "--set",
+                "task.codes=fixed",
+            ]
+        )
+        == 0
+    )
     assert "mean_pool [codes=fixed] seed 0:" in capsys.readouterr().err
 
 
@@ -105,8 +168,24 @@ def test_list_sizes_side_by_side(capsys) -> None:
 
 def test_bad_results_directory_is_refused_before_training(tmp_path: Path, capsys) -> None:
     (tmp_path / "file").write_text("")
-    assert main(["--plugin", PLUGIN, "run", "--task", "sparse_token_selection", "--arch", "mean_pool", "--profile", "smoke",
-                 "--results", str(tmp_path / "file")]) == 2
+    assert (
+        main(
+            [
+                "--plugin",
+                PLUGIN,
+                "run",
+                "--task",
+                "sparse_token_selection",
+                "--arch",
+                "mean_pool",
+                "--profile",
+                "smoke",
+                "--results",
+                str(tmp_path / "file"),
+            ]
+        )
+        == 2
+    )
     assert "archbench: error: --results" in capsys.readouterr().err
 
 
@@ -121,7 +200,11 @@ def test_version(capsys) -> None:
 
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_plugin_before_or_after_the_subcommand(where: str, capsys) -> None:
-    argv = ["--plugin", PLUGIN, "list", "architectures"] if where == "before" else ["list", "architectures", "--plugin", PLUGIN]
+    argv = (
+        ["--plugin", PLUGIN, "list", "architectures"]
+        if where == "before"
+        else ["list", "architectures", "--plugin", PLUGIN]
+    )
     assert main(argv) == 0
     assert "mean_pool" in capsys.readouterr().out
 
@@ -135,18 +218,34 @@ def test_plugin_given_before_and_after_loads_once(monkeypatch: pytest.MonkeyPatc
 
 BROKEN_PLUGINS = [
     ("syntax.py", "def build(:\n    pass\n", "failed to import: SyntaxError: invalid syntax (syntax.py, line 1)"),
-    ("raises.py", "x = 1\nraise RuntimeError('no GPU here')\n", "failed to import: RuntimeError: no GPU here (raises.py, line 2)"),
-    ("needs.py", "import no_such_dependency_anywhere\n", "failed to import: ModuleNotFoundError: No module named 'no_such_dependency_anywhere' (needs.py, line 1)"),
+    (
+        "raises.py",
+        "x = 1\nraise RuntimeError('no GPU here')\n",
+        "failed to import: RuntimeError: no GPU here (raises.py, line 2)",
+    ),
+    (
+        "needs.py",
+        "import no_such_dependency_anywhere\n",
+        "failed to import: ModuleNotFoundError: No module named 'no_such_dependency_anywhere' (needs.py, line 1)",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "source", "message"), BROKEN_PLUGINS)
-@pytest.mark.parametrize("command", [["list"], ["check-arch", "all"], ["run", "--task", "sparse_token_selection", "--arch", "lstm"]])
-def test_plugin_that_fails_to_import_is_one_line_exit_2(tmp_path: Path, capsys, name: str, source: str, message: str,
-                                                        command: list[str]) -> None:
+@pytest.mark.parametrize(
+    "command", [["list"], ["check-arch", "all"], ["run", "--task", "sparse_token_selection", "--arch", "lstm"]]
+)
+def test_plugin_that_fails_to_import_is_one_line_exit_2(
+    tmp_path: Path, capsys, name: str, source: str, message: str, command: list[str]
+) -> None:
     plugin = tmp_path / name
     plugin.write_text(source)
-    assert main([*command, "--plugin", str(plugin), *(["--results", str(tmp_path / "runs")] if command[0] == "run" else [])]) == 2
+    assert (
+        main(
+            [*command, "--plugin", str(plugin), *(["--results", str(tmp_path / "runs")] if command[0] == "run" else [])]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err == f"archbench: error: plugin {str(plugin)!r} {message}\n"
     assert not (tmp_path / "runs").exists()
@@ -159,27 +258,46 @@ def test_plugin_without_presets_under_a_preset_is_warned_about(capsys) -> None:
 
     main(["--plugin", PLUGIN, "list", "architectures"])  # registers mean_pool
     capsys.readouterr()
-    warn_presetless(plan("sparse_token_selection", ["mean_pool", "lstm", "mean_pool"], get_profile("smoke"), seeds=[0, 1]))
+    warn_presetless(
+        plan("sparse_token_selection", ["mean_pool", "lstm", "mean_pool"], get_profile("smoke"), seeds=[0, 1])
+    )
     err = capsys.readouterr().err
-    assert err == ("archbench: warning: architecture 'mean_pool' has no size presets; it runs at width=16, "
-                   "not matched to preset 'tiny'\n")
+    assert err == (
+        "archbench: warning: architecture 'mean_pool' has no size presets; it runs at width=16, "
+        "not matched to preset 'tiny'\n"
+    )
 
 
-@pytest.mark.parametrize(("task_params", "arch_params", "label"), [
-    ({}, {}, "transformer"),
-    ({"codes": "stochastic"}, {}, "transformer"),  # the task's default: not a departure
-    ({"codes": "fixed"}, {}, "transformer [codes=fixed]"),
-    ({}, {"layers": "1"}, "transformer"),  # the tiny preset's own value
-    ({}, {"pos": "none"}, "transformer"),  # the builder's default
-    ({}, {"pos": "rope", "layers": "2"}, "transformer [pos=rope, layers=2]"),
-    ({"codes": "fixed", "length": "16"}, {"mlp": "false"}, "transformer [codes=fixed, mlp=false]"),  # length 16: smoke's own
-])
-def test_labels_name_only_departures_from_the_plain_configuration(task_params: dict, arch_params: dict, label: str) -> None:
+@pytest.mark.parametrize(
+    ("task_params", "arch_params", "label"),
+    [
+        ({}, {}, "transformer"),
+        ({"codes": "stochastic"}, {}, "transformer"),  # the task's default: not a departure
+        ({"codes": "fixed"}, {}, "transformer [codes=fixed]"),
+        ({}, {"layers": "1"}, "transformer"),  # the tiny preset's own value
+        ({}, {"pos": "none"}, "transformer"),  # the builder's default
+        ({}, {"pos": "rope", "layers": "2"}, "transformer [pos=rope, layers=2]"),
+        (
+            {"codes": "fixed", "length": "16"},
+            {"mlp": "false"},
+            "transformer [codes=fixed, mlp=false]",
+        ),  # length 16: smoke's own
+    ],
+)
+def test_labels_name_only_departures_from_the_plain_configuration(
+    task_params: dict, arch_params: dict, label: str
+) -> None:
     from bench.run.plan import plan
     from bench.run.profiles import get_profile
 
-    (run,) = plan("sparse_token_selection", ["transformer"], get_profile("smoke"), seeds=[0],
-                  task_grid=[task_params], arch_grid=[arch_params])
+    (run,) = plan(
+        "sparse_token_selection",
+        ["transformer"],
+        get_profile("smoke"),
+        seeds=[0],
+        task_grid=[task_params],
+        arch_grid=[arch_params],
+    )
     assert run.label == label
 
 

@@ -1,4 +1,5 @@
 """Every registered task trains against every registered architecture on the smoke profile without error."""
+
 from __future__ import annotations
 
 from pathlib import Path

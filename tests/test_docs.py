@@ -5,6 +5,7 @@ with `python -m bench.cli.reference`. The coverage table of docs/statistics-cove
 simulation that takes a while, so the test checks that its generator is deterministic rather than
 re-running it at full size.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,7 +59,9 @@ def test_check_flag_exits_1_on_a_stale_page_and_writes_nothing(tmp_path: Path) -
 def test_coverage_table_is_deterministic() -> None:
     first = stats.coverage_table(trials=25)
     assert first == stats.coverage_table(trials=25)
-    assert [row[:2] for row in first] == [[dist, n] for dist in ("normal(0, 1)", "exponential(1)") for n in stats.COVERAGE_SIZES]
+    assert [row[:2] for row in first] == [
+        [dist, n] for dist in ("normal(0, 1)", "exponential(1)") for n in stats.COVERAGE_SIZES
+    ]
     assert all(0.0 <= float(cell) <= 1.0 for row in first for cell in row[2:])
 
 

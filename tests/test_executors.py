@@ -1,6 +1,7 @@
 """Executors: serial, local process pool and Ray give the same records for the same seeds; a run that
 raises and a worker that is killed are recorded as failed with their reason while the others finish;
 `archbench sweep` resumes under another executor; Lightning settings pass through to the record."""
+
 from __future__ import annotations
 
 import json
@@ -89,8 +90,12 @@ def test_local_pool_records_a_raising_run_and_a_killed_worker_and_finishes(tmp_p
     runs = smoke_runs(["sigkill", "broken", "mean_pool"])
     store = RecordStore(tmp_path)
     seen: list[tuple[str, bool]] = []
-    records = execute(runs, store, executor=LocalExecutor(2, 1, plugins=[MEAN_POOL, BROKEN, SIGKILL]),
-                      on_done=lambda run, record, skipped: seen.append((run.arch, skipped)))
+    records = execute(
+        runs,
+        store,
+        executor=LocalExecutor(2, 1, plugins=[MEAN_POOL, BROKEN, SIGKILL]),
+        on_done=lambda run, record, skipped: seen.append((run.arch, skipped)),
+    )
     by_arch = {r["arch"]: r for r in records}
     assert by_arch["sigkill"]["status"] == "failed"
     assert by_arch["sigkill"]["error"].startswith("worker process died (signal SIGKILL")
@@ -101,10 +106,25 @@ def test_local_pool_records_a_raising_run_and_a_killed_worker_and_finishes(tmp_p
     assert stored == {"sigkill": "failed", "broken": "failed", "mean_pool": "ok"}
 
 
-def test_sweep_resumes_under_another_executor_and_reports_failures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sweep_resumes_under_another_executor_and_reports_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     results, page = tmp_path / "runs", tmp_path / "LEADERBOARD.md"
-    base = ["--plugin", MEAN_POOL, "--plugin", SIGKILL, "sweep", "--profile", "smoke", "--tasks", TASK,
-            "--seeds", "0,1", "--results", str(results)]
+    base = [
+        "--plugin",
+        MEAN_POOL,
+        "--plugin",
+        SIGKILL,
+        "sweep",
+        "--profile",
+        "smoke",
+        "--tasks",
+        TASK,
+        "--seeds",
+        "0,1",
+        "--results",
+        str(results),
+    ]
     assert main(base + ["--archs", "mean_pool", "--no-publish"]) == 0
     assert "2 trained, 0 stored (skipped), 0 failed" in capsys.readouterr().out
     code = main(base + ["--archs", "mean_pool,sigkill", "--executor", "local", "--workers", "2", "--out", str(page)])
@@ -114,29 +134,72 @@ def test_sweep_resumes_under_another_executor_and_reports_failures(tmp_path: Pat
     assert "sigkill seed 0: worker process died (signal SIGKILL" in err
     lines = [json.loads(line) for line in (results / f"{TASK}.jsonl").read_text().splitlines()]
     assert sorted((r["arch"], r["seed"], r["status"]) for r in lines) == [
-        ("mean_pool", 0, "ok"), ("mean_pool", 1, "ok"), ("sigkill", 0, "failed"), ("sigkill", 1, "failed")]
+        ("mean_pool", 0, "ok"),
+        ("mean_pool", 1, "ok"),
+        ("sigkill", 0, "failed"),
+        ("sigkill", 1, "failed"),
+    ]
     assert "worker process died (signal SIGKILL" in page.read_text()  # published as failed, not missing
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["sweep", "--tasks", "nope"], "unknown task 'nope'"),
-    (["sweep", "--tasks", TASK, "--archs", "mean_pool", "--workers", "0", "--executor", "local"], "--workers must be > 0"),
-    (["sweep", "--tasks", TASK, "--archs", "mean_pool", "--accelerator", "warp-drive"], "Lightning rejects --accelerator warp-drive"),
-    (["run", "--task", TASK, "--arch", "mean_pool", "--precision", "7-bit"], "Lightning rejects --precision 7-bit"),
-])
-def test_user_errors_exit_2_and_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sweep", "--tasks", "nope"], "unknown task 'nope'"),
+        (
+            ["sweep", "--tasks", TASK, "--archs", "mean_pool", "--workers", "0", "--executor", "local"],
+            "--workers must be > 0",
+        ),
+        (
+            ["sweep", "--tasks", TASK, "--archs", "mean_pool", "--accelerator", "warp-drive"],
+            "Lightning rejects --accelerator warp-drive",
+        ),
+        (["run", "--task", TASK, "--arch", "mean_pool", "--precision", "7-bit"], "Lightning rejects --precision 7-bit"),
+    ],
+)
+def test_user_errors_exit_2_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     assert main(["--plugin", MEAN_POOL, *argv, "--profile", "smoke", "--results", str(tmp_path / "r")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 
 def test_lightning_settings_reach_the_trainer_and_the_record(tmp_path: Path) -> None:
-    assert main(["--plugin", MEAN_POOL, "run", "--task", TASK, "--arch", "mean_pool", "--profile", "smoke",
-                 "--accelerator", "cpu", "--devices", "1", "--strategy", "auto", "--precision", "32-true",
-                 "--results", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "--plugin",
+                MEAN_POOL,
+                "run",
+                "--task",
+                TASK,
+                "--arch",
+                "mean_pool",
+                "--profile",
+                "smoke",
+                "--accelerator",
+                "cpu",
+                "--devices",
+                "1",
+                "--strategy",
+                "auto",
+                "--precision",
+                "32-true",
+                "--results",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     (record,) = RecordStore(tmp_path).load()
     train, metrics = record["train_config"], record["metrics"]
-    assert (train["accelerator"], train["devices"], train["strategy"], train["precision"]) == ("cpu", "1", "auto", "32-true")
+    assert (train["accelerator"], train["devices"], train["strategy"], train["precision"]) == (
+        "cpu",
+        "1",
+        "auto",
+        "32-true",
+    )
     assert metrics["devices"] == 1 and metrics["device"] == "cpu"
     assert metrics["train_samples_per_s"] == metrics["train_samples_per_s_per_device"]
 
@@ -152,7 +215,10 @@ def test_every_training_setting_is_in_the_run_key() -> None:
 
 
 def test_death_reasons_and_executor_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert death_reason(-signal.SIGKILL) == "worker process died (signal SIGKILL: killed, e.g. by the out-of-memory killer)"
+    assert (
+        death_reason(-signal.SIGKILL)
+        == "worker process died (signal SIGKILL: killed, e.g. by the out-of-memory killer)"
+    )
     assert death_reason(-signal.SIGSEGV) == "worker process died (signal SIGSEGV)"
     assert death_reason(3) == "worker process died (exit code 3)"
     assert isinstance(make_executor("local", workers=3, threads=2), LocalExecutor)
@@ -176,7 +242,9 @@ def test_ray_cluster_gives_the_serial_records(tmp_path: Path) -> None:
         ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False, logging_level="error")
         assert len([n for n in ray.nodes() if n["Alive"]]) == 2
         runs = smoke_runs(["mean_pool"], seeds=[0, 1])
-        on_ray = execute(runs, RecordStore(tmp_path / "ray"), executor=RayExecutor(threads_per_run=1, plugins=[MEAN_POOL]))
+        on_ray = execute(
+            runs, RecordStore(tmp_path / "ray"), executor=RayExecutor(threads_per_run=1, plugins=[MEAN_POOL])
+        )
     finally:
         ray.shutdown()
         cluster.shutdown()
@@ -195,11 +263,33 @@ def test_sweep_killed_midway_resumes_with_every_run_present_once(tmp_path: Path)
 
     results = tmp_path / "runs"
     plugin = str(PLUGINS / "slow_plugin.py")
-    argv = [sys.executable, "-m", "bench", "--plugin", plugin, "sweep", "--profile", "smoke", "--tasks", TASK,
-            "--archs", "slow", "--seeds", "0,1,2,3,4,5", "--executor", "local", "--workers", "2",
-            "--results", str(results), "--no-publish"]
+    argv = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--plugin",
+        plugin,
+        "sweep",
+        "--profile",
+        "smoke",
+        "--tasks",
+        TASK,
+        "--archs",
+        "slow",
+        "--seeds",
+        "0,1,2,3,4,5",
+        "--executor",
+        "local",
+        "--workers",
+        "2",
+        "--results",
+        str(results),
+        "--no-publish",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    first = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    first = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
+    )
     records = results / f"{TASK}.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and first.poll() is None:
@@ -237,8 +327,9 @@ def test_thread_policy_one_per_run_unless_told(monkeypatch: pytest.MonkeyPatch) 
         default_threads(0)
 
 
-def test_run_trains_on_the_threads_it_was_given_and_records_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_trains_on_the_threads_it_was_given_and_records_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     base = ["--plugin", MEAN_POOL, "run", "--task", TASK, "--arch", "mean_pool", "--profile", "smoke", "--steps", "2"]
     assert main(base + ["--results", str(tmp_path / "default")]) == 0

@@ -1,6 +1,7 @@
 """DeltaNet and Gated DeltaNet: the delta-rule op against the paper's recurrence (a per-step loop written
 here) and the installed references (flash-linear-attention's naive ops, transformers' Qwen3-Next torch
 fallbacks); chunked = recurrent = stepped; the beta range behind `eigenvalues`; exact state sizes."""
+
 from __future__ import annotations
 
 import math
@@ -63,7 +64,10 @@ def test_chunked_op_gradients_equal_the_recurrent_ones() -> None:
     inputs = [t.requires_grad_() for t in random_inputs(1, length=20)]
     q, k, v, beta, log_alpha = inputs
     grads = []
-    for fn in (lambda: delta_rule_recurrent(q, k, v, beta, log_alpha)[0], lambda: delta_rule_chunked(q, k, v, beta, log_alpha, 8)[0]):
+    for fn in (
+        lambda: delta_rule_recurrent(q, k, v, beta, log_alpha)[0],
+        lambda: delta_rule_chunked(q, k, v, beta, log_alpha, 8)[0],
+    ):
         grads.append(torch.autograd.grad(fn().sin().sum(), inputs))
     for a, b in zip(*grads):
         assert (a - b).abs().max() < 1e-10
@@ -89,7 +93,9 @@ def test_gated_delta_rule_matches_flash_linear_attention_naive_ops() -> None:
     q, k, v, beta, log_alpha = random_inputs(3, dtype=torch.float32, beta_max=2.0)
     ours, final = delta_rule_recurrent(q, k, v, beta, log_alpha)
     t = [x.transpose(1, 2) for x in (q, k, v, beta, log_alpha)]
-    ref, ref_final = naive.naive_recurrent_gated_delta_rule(*t[:3], beta=t[3], g=t[4], scale=1.0, output_final_state=True)
+    ref, ref_final = naive.naive_recurrent_gated_delta_rule(
+        *t[:3], beta=t[3], g=t[4], scale=1.0, output_final_state=True
+    )
     assert (ours - ref.transpose(1, 2)).abs().max() < 1e-5 and (final - ref_final).abs().max() < 1e-5
     ref_chunk, _ = naive.naive_chunk_gated_delta_rule(*t[:3], g=t[4], beta=t[3], chunk_size=16, scale=1.0)
     assert (ours - ref_chunk.transpose(1, 2)).abs().max() < 1e-5
@@ -167,8 +173,10 @@ def test_doubled_beta_tracks_parity_and_the_unit_range_cannot_flip_sign() -> Non
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-@pytest.mark.parametrize("options", [{}, {"eigenvalues": "[-1,1]"}, {"short_conv": False, "output_gate": True},
-                                     {"output_gate": False, "conv_size": 1}])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"eigenvalues": "[-1,1]"}, {"short_conv": False, "output_gate": True}, {"output_gate": False, "conv_size": 1}],
+)
 def test_chunk_recurrent_and_step_forms_agree(name: str, options: dict) -> None:
     """float64: forward in `chunk` mode, forward in `recurrent` mode and `recurrent_forward` (the mixers' `step`)."""
     x = torch.randn(2, 37, 3, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
@@ -183,12 +191,16 @@ def test_chunk_recurrent_and_step_forms_agree(name: str, options: dict) -> None:
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-@pytest.mark.parametrize(("d_model", "short_conv", "conv_size"), [(12, True, 4), (12, True, 2), (12, False, 4), (14, True, 4)])
+@pytest.mark.parametrize(
+    ("d_model", "short_conv", "conv_size"), [(12, True, 4), (12, True, 2), (12, False, 4), (14, True, 4)]
+)
 def test_state_size_counts_exactly_what_step_carries(name: str, d_model: int, short_conv: bool, conv_size: int) -> None:
     """`heads * d_head^2` matrix entries + `3 * heads * d_head * (conv_size - 1)` conv inputs per layer
     (`d_head = d_model // heads`: 4 for both widths at 3 heads), which is the number of entries in the state
     `step` returns, per sequence."""
-    model = build_architecture(name, SPEC, d_model=d_model, heads=3, layers=2, short_conv=short_conv, conv_size=conv_size)
+    model = build_architecture(
+        name, SPEC, d_model=d_model, heads=3, layers=2, short_conv=short_conv, conv_size=conv_size
+    )
     expected = 2 * (3 * 4 * 4 + (3 * 3 * 4 * (conv_size - 1) if short_conv else 0))
     assert state_size(model) == expected
     mixer = model.blocks[0].mixer
@@ -197,12 +209,15 @@ def test_state_size_counts_exactly_what_step_carries(name: str, d_model: int, sh
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-@pytest.mark.parametrize(("params", "match"), [
-    ({"eigenvalues": "[-2,2]"}, r"eigenvalues'? must be one of \[0,1\], \[-1,1\]; got '\[-2,2\]'"),
-    ({"mode": "fused"}, "mode'? must be one of chunk, recurrent; got 'fused'"),
-    ({"d_model": 3, "heads": 4}, "d_model=3 must be at least heads=4"),
-    ({"chunk_size": 0}, "chunk_size must be a positive integer; got 0"),
-])
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"eigenvalues": "[-2,2]"}, r"eigenvalues'? must be one of \[0,1\], \[-1,1\]; got '\[-2,2\]'"),
+        ({"mode": "fused"}, "mode'? must be one of chunk, recurrent; got 'fused'"),
+        ({"d_model": 3, "heads": 4}, "d_model=3 must be at least heads=4"),
+        ({"chunk_size": 0}, "chunk_size must be a positive integer; got 0"),
+    ],
+)
 def test_bad_hyper_parameters_are_one_line_errors(name: str, params: dict, match: str) -> None:
     with pytest.raises(ArchbenchError, match=match):
         build_architecture(name, SPEC, **params)

@@ -1,6 +1,7 @@
 """Gated Linear Attention: the decayed linear-attention op against the paper's recurrence (a per-step loop
 written here) and flash-linear-attention's `naive_recurrent_gla`; chunked = recurrent = stepped; the gate's
 range; exact state sizes."""
+
 from __future__ import annotations
 
 import pytest
@@ -52,8 +53,10 @@ def test_chunked_and_recurrent_ops_equal_the_paper_recurrence(chunk_size: int, s
 
 def test_chunked_op_gradients_equal_the_recurrent_ones() -> None:
     inputs = [t.requires_grad_() for t in random_inputs(1, length=20)]
-    grads = [torch.autograd.grad(fn(*inputs)[0].sin().sum(), inputs)
-             for fn in (decayed_recurrent, lambda *a: decayed_chunked(*a, chunk_size=8))]
+    grads = [
+        torch.autograd.grad(fn(*inputs)[0].sin().sum(), inputs)
+        for fn in (decayed_recurrent, lambda *a: decayed_chunked(*a, chunk_size=8))
+    ]
     for a, b in zip(*grads):
         assert (a - b).abs().max() < 1e-10
 
@@ -63,7 +66,9 @@ def test_matches_flash_linear_attention_naive_recurrent_gla() -> None:
     naive = fla_naive("gla")
     q, k, v, log_alpha = random_inputs(2, d_k=8, dtype=torch.float32)
     ours, final = decayed_chunked(q * 8**-0.5, k, v, log_alpha, chunk_size=16)
-    ref, ref_final = naive.naive_recurrent_gla(*(t.transpose(1, 2) for t in (q, k, v, log_alpha)), output_final_state=True)
+    ref, ref_final = naive.naive_recurrent_gla(
+        *(t.transpose(1, 2) for t in (q, k, v, log_alpha)), output_final_state=True
+    )
     assert (ours - ref.transpose(1, 2)).abs().max() < 1e-5
     assert (final - ref_final).abs().max() < 1e-5
 
@@ -101,11 +106,14 @@ def test_state_size_counts_exactly_what_step_carries(d_model: int, heads: int, e
     assert 3 * matrix.numel() // 4 == expected
 
 
-@pytest.mark.parametrize(("params", "match"), [
-    ({"d_model": 12, "heads": 4}, r"expand_k \* d_model=6 must be integers divisible by heads=4"),
-    ({"mode": "parallel"}, "mode'? must be one of chunk, recurrent; got 'parallel'"),
-    ({"gate_logit_normalizer": 0}, "gate_logit_normalizer must be a positive integer; got 0"),
-])
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"d_model": 12, "heads": 4}, r"expand_k \* d_model=6 must be integers divisible by heads=4"),
+        ({"mode": "parallel"}, "mode'? must be one of chunk, recurrent; got 'parallel'"),
+        ({"gate_logit_normalizer": 0}, "gate_logit_normalizer must be a positive integer; got 0"),
+    ],
+)
 def test_bad_hyper_parameters_are_one_line_errors(params: dict, match: str) -> None:
     with pytest.raises(ArchbenchError, match=match):
         build_architecture("gla", SPEC, **params)

@@ -1,5 +1,6 @@
 """Mamba-2: the SSD chunked form equals the recurrence and a per-step transcription of the paper's
 recurrence; the whole mixer equals transformers' `Mamba2Mixer` torch path with the same weights."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,16 @@ from bench.contract.model import state_size
 SPEC = TaskSpec(input_kind="tokens", output_kind="class", seq_len=12, max_seq_len=12, vocab_size=5, num_classes=3)
 
 
-def ssd_inputs(batch: int = 2, length: int = 11, heads: int = 4, head_dim: int = 3, d_state: int = 5, groups: int = 2,
-               dtype: torch.dtype = torch.float64, seed: int = 0) -> tuple[torch.Tensor, ...]:
+def ssd_inputs(
+    batch: int = 2,
+    length: int = 11,
+    heads: int = 4,
+    head_dim: int = 3,
+    d_state: int = 5,
+    groups: int = 2,
+    dtype: torch.dtype = torch.float64,
+    seed: int = 0,
+) -> tuple[torch.Tensor, ...]:
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, length, heads, head_dim, generator=g, dtype=dtype)
     dt = torch.nn.functional.softplus(torch.randn(batch, length, heads, generator=g, dtype=dtype))
@@ -23,7 +32,9 @@ def ssd_inputs(batch: int = 2, length: int = 11, heads: int = 4, head_dim: int =
     return x, dt, A, B, C
 
 
-def slow_ssd(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, signed: bool) -> torch.Tensor:
+def slow_ssd(
+    x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, signed: bool
+) -> torch.Tensor:
     """The paper's recurrence, one head and one step at a time: a = exp(dt A) (or 2 exp(dt A) - 1),
     H_t = a H_{t-1} + dt B_t x_tᵀ (d_state x head_dim), y_t = H_tᵀ C_t."""
     batch, length, heads, head_dim = x.shape
@@ -57,7 +68,9 @@ def test_signed_decays_are_negative_for_large_steps() -> None:
     """With a large dt the signed decay is near -1, so the state flips sign each step (what parity needs)."""
     x, dt, A, B, C = ssd_inputs(length=6, groups=1)
     dt = torch.full_like(dt, 50.0)
-    y = ssd_chunked(torch.zeros_like(x).index_fill(1, torch.tensor([0]), 1.0), dt, A, B, torch.ones_like(C), 4, signed=True)
+    y = ssd_chunked(
+        torch.zeros_like(x).index_fill(1, torch.tensor([0]), 1.0), dt, A, B, torch.ones_like(C), 4, signed=True
+    )
     signs = torch.sign(y[:, :, 0, 0])  # one component: a fixed state read out, flipping sign
     assert torch.equal(signs[:, 1:], -signs[:, :-1])
 
@@ -100,11 +113,22 @@ def test_mixer_matches_transformers_mamba2_mixer(mode: str) -> None:
     from transformers import Mamba2Config
 
     torch.manual_seed(0)
-    config = Mamba2Config(hidden_size=16, num_heads=8, head_dim=4, state_size=6, expand=2, n_groups=2, conv_kernel=4,
-                          chunk_size=8, layer_norm_epsilon=1e-5, num_hidden_layers=1)
+    config = Mamba2Config(
+        hidden_size=16,
+        num_heads=8,
+        head_dim=4,
+        state_size=6,
+        expand=2,
+        n_groups=2,
+        conv_kernel=4,
+        chunk_size=8,
+        layer_norm_epsilon=1e-5,
+        num_hidden_layers=1,
+    )
     theirs = modeling.Mamba2Mixer(config, layer_idx=0).eval()
-    ours = Mamba2Mixer(16, d_state=6, d_conv=4, expand=2, heads=8, groups=2, chunk_size=8, mode=mode,
-                       negative_eigenvalues=False).eval()
+    ours = Mamba2Mixer(
+        16, d_state=6, d_conv=4, expand=2, heads=8, groups=2, chunk_size=8, mode=mode, negative_eigenvalues=False
+    ).eval()
     with torch.no_grad():
         for p in theirs.parameters():  # random values everywhere, so no parameter goes untested
             p.copy_(torch.randn_like(p) * 0.5)
@@ -116,8 +140,9 @@ def test_mixer_matches_transformers_mamba2_mixer(mode: str) -> None:
 
 def test_mixer_step_equals_forward_with_signed_decays_and_groups() -> None:
     torch.manual_seed(1)
-    mixer = Mamba2Mixer(16, d_state=4, d_conv=3, expand=2, heads=4, groups=2, chunk_size=5, mode="chunked",
-                        negative_eigenvalues=True).double()
+    mixer = Mamba2Mixer(
+        16, d_state=4, d_conv=3, expand=2, heads=4, groups=2, chunk_size=5, mode="chunked", negative_eigenvalues=True
+    ).double()
     x = torch.randn(2, 13, 16, dtype=torch.float64)
     state = None
     steps = []
@@ -135,7 +160,9 @@ def test_inner_width_is_rounded_up_to_whole_heads() -> None:
 def test_model_modes_agree_and_state_size_counts_ssm_and_conv() -> None:
     torch.manual_seed(0)
     chunked = build_architecture("mamba2", SPEC, d_model=16, layers=2, heads=4, d_state=4, chunk_size=5).double()
-    sequential = build_architecture("mamba2", SPEC, d_model=16, layers=2, heads=4, d_state=4, mode="sequential").double()
+    sequential = build_architecture(
+        "mamba2", SPEC, d_model=16, layers=2, heads=4, d_state=4, mode="sequential"
+    ).double()
     sequential.load_state_dict(chunked.state_dict())
     x = torch.randint(0, 5, (3, 12))
     with torch.no_grad():
@@ -145,12 +172,15 @@ def test_model_modes_agree_and_state_size_counts_ssm_and_conv() -> None:
     assert state_size(chunked) == 2 * (32 * 4 + 40 * 3)
 
 
-@pytest.mark.parametrize(("hparams", "fragment"), [
-    ({"heads": 0}, "heads must be a positive integer; got 0"),
-    ({"groups": 3}, "heads=8 must be divisible by groups=3"),
-    ({"mode": "parallel"}, "'mode' must be one of chunked, sequential; got 'parallel'"),
-    ({"chunk_size": 0}, "chunk_size must be a positive integer; got 0"),
-])
+@pytest.mark.parametrize(
+    ("hparams", "fragment"),
+    [
+        ({"heads": 0}, "heads must be a positive integer; got 0"),
+        ({"groups": 3}, "heads=8 must be divisible by groups=3"),
+        ({"mode": "parallel"}, "'mode' must be one of chunked, sequential; got 'parallel'"),
+        ({"chunk_size": 0}, "chunk_size must be a positive integer; got 0"),
+    ],
+)
 def test_bad_hyper_parameters_name_the_value(hparams: dict, fragment: str) -> None:
     with pytest.raises(ArchbenchError, match=fragment):
         build_architecture("mamba2", SPEC, **hparams)

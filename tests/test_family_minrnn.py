@@ -1,6 +1,7 @@
 """minGRU and minLSTM: the three modes (log-space scan, linear-space parallel scan, recurrence) equal
 the paper's Appendix pseudo-code, transcribed twice: its sequential loop and its log-space
 `parallel_scan_log` (no package implements these; the paper is the reference)."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,6 +38,7 @@ def paper_sequential(cell: str, gates: torch.Tensor, candidate: torch.Tensor) ->
 
 def paper_log_space(cell: str, gates: torch.Tensor, candidate: torch.Tensor) -> torch.Tensor:
     """The paper's log-space pseudo-code, verbatim apart from names, with h_0 = 0 (log h_0 = -inf)."""
+
     def parallel_scan_log(log_coeffs: torch.Tensor, log_values: torch.Tensor) -> torch.Tensor:
         a_star = F.pad(torch.cumsum(log_coeffs, dim=1), (0, 0, 1, 0))
         log_h0_plus_b_star = torch.logcumsumexp(log_values - a_star, dim=1)
@@ -54,8 +56,9 @@ def paper_log_space(cell: str, gates: torch.Tensor, candidate: torch.Tensor) -> 
     return parallel_scan_log(log_f, torch.cat([log_h_0, log_i + log_tilde_h], dim=1))
 
 
-def inputs(cell: str, batch: int = 2, length: int = 11, width: int = 5, scale: float = 2.0,
-           seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def inputs(
+    cell: str, batch: int = 2, length: int = 11, width: int = 5, scale: float = 2.0, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(seed)
     gates = scale * torch.randn(batch, length, 1 if cell == "gru" else 2, width, generator=gen, dtype=torch.float64)
     return gates, scale * torch.randn(batch, length, width, generator=gen, dtype=torch.float64)
@@ -78,7 +81,9 @@ def test_g_and_log_g_agree_and_g_is_positive() -> None:
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_gradients_of_the_modes_agree(cell: str) -> None:
     gates, candidate = (t.requires_grad_() for t in inputs(cell, length=9))
-    grads = [torch.autograd.grad(min_rnn(cell, gates, candidate, mode).square().sum(), (gates, candidate)) for mode in MODES]
+    grads = [
+        torch.autograd.grad(min_rnn(cell, gates, candidate, mode).square().sum(), (gates, candidate)) for mode in MODES
+    ]
     for other in grads[1:]:
         for reference, grad in zip(grads[0], other):
             assert torch.allclose(reference, grad, atol=1e-9)
@@ -111,11 +116,14 @@ def test_models_step_equals_forward_in_every_mode_and_state_is_the_hidden_width(
     assert state_size(models["scan"]) == 2 * 16
 
 
-@pytest.mark.parametrize(("hparams", "fragment"), [
-    ({"mode": "parallel"}, "'mode' must be one of log, scan, sequential; got 'parallel'"),
-    ({"mlp_ratio": -1.0}, "mlp_ratio must be >= 0 \\(0: no MLP\\); got -1.0"),
-    ({"expand": 0}, "expand must be a positive integer; got 0"),
-])
+@pytest.mark.parametrize(
+    ("hparams", "fragment"),
+    [
+        ({"mode": "parallel"}, "'mode' must be one of log, scan, sequential; got 'parallel'"),
+        ({"mlp_ratio": -1.0}, "mlp_ratio must be >= 0 \\(0: no MLP\\); got -1.0"),
+        ({"expand": 0}, "expand must be a positive integer; got 0"),
+    ],
+)
 @pytest.mark.parametrize("arch", ["mingru", "minlstm"])
 def test_bad_hyper_parameters_name_the_value(arch: str, hparams: dict, fragment: str) -> None:
     with pytest.raises(ArchbenchError, match=fragment):

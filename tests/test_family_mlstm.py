@@ -1,6 +1,7 @@
 """mLSTM: the stabilised parallel and recurrent forms equal a per-step transcription of the paper's
 (unstabilised) recurrence and xlstm's native PyTorch backends; the whole block equals xlstm's `mLSTMLayer`
 with the same weights."""
+
 from __future__ import annotations
 
 import math
@@ -15,15 +16,24 @@ from bench.contract.model import state_size
 SPEC = TaskSpec(input_kind="tokens", output_kind="class", seq_len=12, max_seq_len=12, vocab_size=5, num_classes=3)
 
 
-def cell_inputs(batch: int = 2, heads: int = 3, length: int = 10, d: int = 4, dtype: torch.dtype = torch.float64,
-                seed: int = 0, gate_scale: float = 1.0) -> tuple[torch.Tensor, ...]:
+def cell_inputs(
+    batch: int = 2,
+    heads: int = 3,
+    length: int = 10,
+    d: int = 4,
+    dtype: torch.dtype = torch.float64,
+    seed: int = 0,
+    gate_scale: float = 1.0,
+) -> tuple[torch.Tensor, ...]:
     g = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(batch, heads, length, d, generator=g, dtype=dtype) for _ in range(3))
     i_pre, f_pre = (gate_scale * torch.randn(batch, heads, length, generator=g, dtype=dtype) for _ in range(2))
     return q, k, v, i_pre, f_pre
 
 
-def slow_mlstm(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i_pre: torch.Tensor, f_pre: torch.Tensor) -> torch.Tensor:
+def slow_mlstm(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, i_pre: torch.Tensor, f_pre: torch.Tensor
+) -> torch.Tensor:
     """The paper's recurrence without stabiliser, one head and one step at a time:
     C_t = f C + i v kᵀ, n_t = f n + i k, h_t = C_t q_t / max(|n_tᵀ q_t|, 1), i = exp(ĩ), f = σ(f̃), k / sqrt(d)."""
     batch, heads, length, d = q.shape
@@ -84,8 +94,15 @@ def test_cell_matches_xlstm_backends() -> None:
     steps = []
     for t in range(q.shape[2]):
         h, (C, n, m) = backends.recurrent_step_stabilized_simple(
-            C, n, m, q[:, :, t : t + 1].clone(), k[:, :, t : t + 1].clone(), v[:, :, t : t + 1].clone(),
-            i_pre[:, :, t, None, None], f_pre[:, :, t, None, None])
+            C,
+            n,
+            m,
+            q[:, :, t : t + 1].clone(),
+            k[:, :, t : t + 1].clone(),
+            v[:, :, t : t + 1].clone(),
+            i_pre[:, :, t, None, None],
+            f_pre[:, :, t, None, None],
+        )
         steps.append(h.squeeze(2))
     ours = mlstm_recurrent(q, k, v, i_pre, f_pre)
     assert (ours - torch.stack(steps, dim=2)).abs().max() < 1e-5
@@ -103,8 +120,12 @@ def test_block_matches_xlstm_mlstm_layer() -> None:
         for p in theirs.parameters():
             p.copy_(torch.randn_like(p) * 0.3)
     sd = theirs.state_dict()
-    names = {"conv1d.conv.weight": "conv1d.weight", "conv1d.conv.bias": "conv1d.bias", "learnable_skip": "skip",
-             "mlstm_cell.outnorm.weight": "outnorm_weight"}
+    names = {
+        "conv1d.conv.weight": "conv1d.weight",
+        "conv1d.conv.bias": "conv1d.bias",
+        "learnable_skip": "skip",
+        "mlstm_cell.outnorm.weight": "outnorm_weight",
+    }
     mapped = {names.get(key, key.removeprefix("mlstm_cell.")): value for key, value in sd.items()}
     mapped["outnorm_weight"] = 1.0 + mapped["outnorm_weight"]
     ours.load_state_dict(mapped, strict=True)
@@ -129,11 +150,14 @@ def test_step_equals_forward_and_state_size_counts_c_n_m_and_conv() -> None:
     assert state_size(model) == 2 * (2 * (64 + 8 + 1) + 16 * 3)
 
 
-@pytest.mark.parametrize(("hparams", "fragment"), [
-    ({"heads": 3}, "expand \\* d_model = 128 must be divisible by heads=3"),
-    ({"qkv_block": 5}, "must be divisible by qkv_block=5"),
-    ({"mode": "chunked"}, "'mode' must be one of parallel, sequential; got 'chunked'"),
-])
+@pytest.mark.parametrize(
+    ("hparams", "fragment"),
+    [
+        ({"heads": 3}, "expand \\* d_model = 128 must be divisible by heads=3"),
+        ({"qkv_block": 5}, "must be divisible by qkv_block=5"),
+        ({"mode": "chunked"}, "'mode' must be one of parallel, sequential; got 'chunked'"),
+    ],
+)
 def test_bad_hyper_parameters_name_the_value(hparams: dict, fragment: str) -> None:
     with pytest.raises(ArchbenchError, match=fragment):
         build_architecture("mlstm", SPEC, **hparams)

@@ -1,6 +1,7 @@
 """RetNet: retention against the paper's recurrent and parallel forms (per-step and per-pair loops written
 here) and flash-linear-attention's `naive_retention` and `naive_recurrent_simple_gla`; parallel = chunkwise =
 recurrent = stepped; the fixed decays; the per-head GroupNorm; exact state sizes."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,8 +46,10 @@ def random_inputs(seed: int, batch=2, heads=3, length=23, d_k=5, d_v=4, dtype=to
 
 
 def test_fixed_decays_are_the_papers() -> None:
-    assert torch.allclose(retention_log_decays(4, dtype=torch.float64).exp(),
-                          torch.tensor([1 - 1 / 32, 1 - 1 / 64, 1 - 1 / 128, 1 - 1 / 256], dtype=torch.float64))
+    assert torch.allclose(
+        retention_log_decays(4, dtype=torch.float64).exp(),
+        torch.tensor([1 - 1 / 32, 1 - 1 / 64, 1 - 1 / 128, 1 - 1 / 256], dtype=torch.float64),
+    )
 
 
 def test_parallel_chunked_and_recurrent_forms_equal_the_papers() -> None:
@@ -80,7 +83,9 @@ def test_parallel_chunk_recurrent_and_step_forms_agree(options: dict) -> None:
     outputs = []
     for mode in ("parallel", "chunk", "recurrent"):
         torch.manual_seed(0)
-        model = build_architecture("retnet", SPEC, **{"d_model": 16, "heads": 2, "mode": mode, "chunk_size": 8, **options})
+        model = build_architecture(
+            "retnet", SPEC, **{"d_model": 16, "heads": 2, "mode": mode, "chunk_size": 8, **options}
+        )
         model = model.double().eval()
         with torch.no_grad():
             outputs += [model(x), model.recurrent_forward(x)]
@@ -122,11 +127,14 @@ def test_state_size_counts_exactly_what_step_carries(rotary: bool, expand_v: int
     assert position == 1 and 2 * (matrix.numel() // 5 + int(rotary)) == expected
 
 
-@pytest.mark.parametrize(("params", "match"), [
-    ({"d_model": 10, "heads": 4}, "d_model=10 must be divisible by heads=4"),
-    ({"mode": "fused"}, "mode'? must be one of parallel, chunk, recurrent; got 'fused'"),
-    ({"expand_v": 0}, "expand_v must be a positive integer; got 0"),
-])
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"d_model": 10, "heads": 4}, "d_model=10 must be divisible by heads=4"),
+        ({"mode": "fused"}, "mode'? must be one of parallel, chunk, recurrent; got 'fused'"),
+        ({"expand_v": 0}, "expand_v must be a positive integer; got 0"),
+    ],
+)
 def test_bad_hyper_parameters_are_one_line_errors(params: dict, match: str) -> None:
     with pytest.raises(ArchbenchError, match=match):
         build_architecture("retnet", SPEC, **params)

@@ -1,6 +1,7 @@
 """sLSTM: the stabilised recurrence equals a per-step transcription of the paper's (unstabilised)
 recurrence and xlstm's vanilla PyTorch cell; the whole layer equals xlstm's `sLSTMLayer` (vanilla
 backend) with the same weights. sLSTM has no parallel form, so there is no second form to compare."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,15 @@ from bench.contract.model import state_size
 SPEC = TaskSpec(input_kind="tokens", output_kind="class", seq_len=12, max_seq_len=12, vocab_size=5, num_classes=3)
 
 
-def cell_inputs(batch: int = 2, length: int = 9, heads: int = 2, d_head: int = 3, dtype: torch.dtype = torch.float64,
-                seed: int = 0, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def cell_inputs(
+    batch: int = 2,
+    length: int = 9,
+    heads: int = 2,
+    d_head: int = 3,
+    dtype: torch.dtype = torch.float64,
+    seed: int = 0,
+    scale: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     wx = scale * torch.randn(batch, length, 4, heads * d_head, generator=g, dtype=dtype)
     R = torch.randn(heads, 4, d_head, d_head, generator=g, dtype=dtype) / d_head
@@ -35,8 +43,12 @@ def slow_slstm(wx: torch.Tensor, R: torch.Tensor, bias: torch.Tensor) -> torch.T
             new_h = torch.zeros_like(h)
             for unit in range(width):
                 head, o = divmod(unit, d_head)
-                pre = [wx[b, t, g, unit] + bias[g, unit]
-                       + sum(h[head * d_head + d] * R[head, g, d, o] for d in range(d_head)) for g in range(4)]
+                pre = [
+                    wx[b, t, g, unit]
+                    + bias[g, unit]
+                    + sum(h[head * d_head + d] * R[head, g, d, o] for d in range(d_head))
+                    for g in range(4)
+                ]
                 i, f = torch.exp(pre[0]), torch.sigmoid(pre[1])
                 c[unit] = f * c[unit] + i * torch.tanh(pre[2])
                 n[unit] = f * n[unit] + i
@@ -62,8 +74,13 @@ def test_cell_matches_xlstm_vanilla_slstm() -> None:
     heads, gates, d_head, _ = R.shape
     R_xlstm = R.permute(0, 1, 3, 2).reshape(heads, gates * d_head, d_head)
     states = torch.zeros(4, wx.shape[0], wx.shape[-1], dtype=wx.dtype)
-    all_states, _, _ = vanilla.slstm_forward(wx.flatten(2).transpose(0, 1), states, R_xlstm, bias.flatten(),
-                                             vanilla.slstm_pointwise_function_registry["slstm"])
+    all_states, _, _ = vanilla.slstm_forward(
+        wx.flatten(2).transpose(0, 1),
+        states,
+        R_xlstm,
+        bias.flatten(),
+        vanilla.slstm_pointwise_function_registry["slstm"],
+    )
     expected = all_states[0, 1:].transpose(0, 1)  # h over time, (B, T, d)
     assert (slstm_recurrent(wx, R, bias) - expected).abs().max() < 1e-12
 
@@ -74,21 +91,29 @@ def test_layer_matches_xlstm_slstm_layer() -> None:
     `fgate` maps to our `i_proj`; its norm applies `1 + w`."""
     layer = pytest.importorskip("xlstm.blocks.slstm.layer")
     torch.manual_seed(0)
-    theirs = layer.sLSTMLayer(layer.sLSTMLayerConfig(embedding_dim=16, num_heads=4, backend="vanilla", dtype="float32")).double()
+    theirs = layer.sLSTMLayer(
+        layer.sLSTMLayerConfig(embedding_dim=16, num_heads=4, backend="vanilla", dtype="float32")
+    ).double()
     with torch.no_grad():
         for p in theirs.parameters():
             p.copy_(torch.randn_like(p) * 0.5)
     sd = theirs.state_dict()
     heads, d_head = 4, 4
     ours = SLSTMMixer(16, heads=heads, d_conv=4, layer=0, layers=1).double()
-    ours.load_state_dict({
-        "conv1d.weight": sd["conv1d.conv.weight"], "conv1d.bias": sd["conv1d.conv.bias"],
-        "i_proj.weight": sd["fgate.weight"], "f_proj.weight": sd["igate.weight"],
-        "z_proj.weight": sd["zgate.weight"], "o_proj.weight": sd["ogate.weight"],
-        "R": sd["slstm_cell._recurrent_kernel_"].view(heads, 4, d_head, d_head).permute(0, 1, 3, 2),
-        "bias": sd["slstm_cell._bias_"].view(4, 16),
-        "norm_weight": 1.0 + sd["group_norm.weight"],
-    }, strict=True)
+    ours.load_state_dict(
+        {
+            "conv1d.weight": sd["conv1d.conv.weight"],
+            "conv1d.bias": sd["conv1d.conv.bias"],
+            "i_proj.weight": sd["fgate.weight"],
+            "f_proj.weight": sd["igate.weight"],
+            "z_proj.weight": sd["zgate.weight"],
+            "o_proj.weight": sd["ogate.weight"],
+            "R": sd["slstm_cell._recurrent_kernel_"].view(heads, 4, d_head, d_head).permute(0, 1, 3, 2),
+            "bias": sd["slstm_cell._bias_"].view(4, 16),
+            "norm_weight": 1.0 + sd["group_norm.weight"],
+        },
+        strict=True,
+    )
     x = torch.randn(2, 10, 16, dtype=torch.float64)
     with torch.no_grad():
         assert (ours(x) - theirs(x)).abs().max() < 1e-10
@@ -113,10 +138,13 @@ def test_forget_gate_bias_follows_xlstm_powerlaw_init() -> None:
     assert not mixer.R.any()
 
 
-@pytest.mark.parametrize(("hparams", "fragment"), [
-    ({"heads": 3}, "d_model=64 must be divisible by heads=3"),
-    ({"mlp_ratio": 0}, "mlp_ratio must be > 0; got 0"),
-])
+@pytest.mark.parametrize(
+    ("hparams", "fragment"),
+    [
+        ({"heads": 3}, "d_model=64 must be divisible by heads=3"),
+        ({"mlp_ratio": 0}, "mlp_ratio must be > 0; got 0"),
+    ],
+)
 def test_bad_hyper_parameters_name_the_value(hparams: dict, fragment: str) -> None:
     with pytest.raises(ArchbenchError, match=fragment):
         build_architecture("slstm", SPEC, **hparams)

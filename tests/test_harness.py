@@ -1,4 +1,5 @@
 """Harness: same seed gives the same numbers, early stopping at solved_at, fixed training sets, bookkeeping."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@
 Function-local imports count as much as top-level ones: a local import only hides a circle from the
 interpreter, not from a reader. `TYPE_CHECKING` imports are left out (they never run).
 """
+
 from __future__ import annotations
 
 import ast
@@ -92,7 +93,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -132,9 +133,13 @@ def test_bench_layers_import_only_downward() -> None:
 def test_lower_layers_import_no_plugin_package() -> None:
     """The contract and training layers import no task or architecture module (the registry finds the
     built-ins by location, never by name)."""
-    bad = [f"{module} -> {target}" for module, targets in import_graph().items()
-           if (_layer(module) or 99) <= LAYERS.index("train")
-           for target in targets if target.split(".")[0] in ("tasks", "architectures")]
+    bad = [
+        f"{module} -> {target}"
+        for module, targets in import_graph().items()
+        if (_layer(module) or 99) <= LAYERS.index("train")
+        for target in targets
+        if target.split(".")[0] in ("tasks", "architectures")
+    ]
     assert not bad, "; ".join(sorted(bad))
 
 

@@ -1,4 +1,5 @@
 """Length-curve bookkeeping: numeric length order, n/a lengths, in-distribution excluded from the summary."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,14 +11,24 @@ from bench.results.measures import beyond_training_mean
 from bench.results.stats import mean_ci
 
 
-def record(arch: str, seed: int, by_length: dict[str, float | None], status: str = "ok", task: str = "t") -> dict[str, Any]:
-    return {"task": task, "arch": arch, "label": arch, "seed": seed, "status": status, "task_config": {"length": 16},
-            "metrics": {"metric": "r2", "by_length": by_length} if status == "ok" else None}
+def record(
+    arch: str, seed: int, by_length: dict[str, float | None], status: str = "ok", task: str = "t"
+) -> dict[str, Any]:
+    return {
+        "task": task,
+        "arch": arch,
+        "label": arch,
+        "seed": seed,
+        "status": status,
+        "task_config": {"length": 16},
+        "metrics": {"metric": "r2", "by_length": by_length} if status == "ok" else None,
+    }
 
 
 # String keys in an order where a lexicographic sort would put 128 before 16 and 32.
-TRANSFORMER = [record("transformer", s, {"128": 0.5 + s / 100, "16": 0.99, "32": 0.9 + s / 100, "64": 0.8})
-               for s in range(3)]
+TRANSFORMER = [
+    record("transformer", s, {"128": 0.5 + s / 100, "16": 0.99, "32": 0.9 + s / 100, "64": 0.8}) for s in range(3)
+]
 FCN = [record("fcn", s, {"16": 0.7 + s / 100, "32": None, "64": None, "128": None}) for s in range(3)]
 
 

@@ -1,4 +1,5 @@
 """Learning-rate selection: the rule, validation seeds kept apart, the choice stored in records, `--lr auto`."""
+
 from __future__ import annotations
 
 import json
@@ -56,21 +57,34 @@ def test_parse_lr() -> None:
 
 
 def test_select_with_mocked_runs_stores_choice_and_never_uses_reported_seeds(mean_pool_plugin, tmp_path: Path) -> None:
-    runs = plan("sparse_token_selection", ["mean_pool"], get_profile("smoke"), seeds=[0, 1],
-                task_grid=[{"codes": "stochastic"}, {"codes": "fixed"}])
+    runs = plan(
+        "sparse_token_selection",
+        ["mean_pool"],
+        get_profile("smoke"),
+        seeds=[0, 1],
+        task_grid=[{"codes": "stochastic"}, {"codes": "fixed"}],
+    )
     seen: list[PlannedRun] = []
 
     def execute_fn(planned: list[PlannedRun], store: RecordStore, command: str | None) -> list[dict[str, Any]]:
         seen.extend(planned)
         # stochastic codes do best at 1e-2, fixed codes at 1e-3
         best = {"stochastic": 1e-2, "fixed": 1e-3}
-        return [fake(r, 0.95 if r.train.lr == best[r.task.codes] else 0.6, 320 if r.train.lr == best[r.task.codes] else None)
-                for r in planned]
+        return [
+            fake(
+                r, 0.95 if r.train.lr == best[r.task.codes] else 0.6, 320 if r.train.lr == best[r.task.codes] else None
+            )
+            for r in planned
+        ]
 
     chosen = select_lrs(runs, RecordStore(tmp_path), (1e-3, 3e-3, 1e-2), command="test", execute_fn=execute_fn)
     assert {r.seed for r in seen} == set(VALIDATION_SEEDS) and len(seen) == 2 * 3 * 2  # 2 configs x grid x seeds
     assert [(r.task.codes, r.seed, r.train.lr) for r in chosen] == [
-        ("stochastic", 0, 1e-2), ("stochastic", 1, 1e-2), ("fixed", 0, 1e-3), ("fixed", 1, 1e-3)]
+        ("stochastic", 0, 1e-2),
+        ("stochastic", 1, 1e-2),
+        ("fixed", 0, 1e-3),
+        ("fixed", 1, 1e-3),
+    ]
     selection = chosen[0].record_extra["lr_selection"]
     assert selection["grid"] == [1e-3, 3e-3, 1e-2] and selection["seeds"] == list(VALIDATION_SEEDS)
     assert selection["scores"]["0.01"]["val_best"] == 0.95 and len(selection["validation_keys"]) == 6
@@ -83,12 +97,31 @@ def test_select_refuses_overlapping_seeds_and_all_failed(mean_pool_plugin, tmp_p
         select_lrs(runs, RecordStore(tmp_path))
     runs = plan("sparse_token_selection", ["mean_pool"], get_profile("smoke"), seeds=[0])
     with pytest.raises(ArchbenchError, match="every validation run failed"):
-        select_lrs(runs, RecordStore(tmp_path), execute_fn=lambda p, s, c: [fake(r, math.nan, None, "failed") for r in p])
+        select_lrs(
+            runs, RecordStore(tmp_path), execute_fn=lambda p, s, c: [fake(r, math.nan, None, "failed") for r in p]
+        )
 
 
 def test_lr_auto_end_to_end_on_smoke(tmp_path: Path, capsys) -> None:
-    args = ["--plugin", str(PLUGINS / "mean_pool_plugin.py"), "run", "--task", "sparse_token_selection", "--arch", "mean_pool",
-            "--profile", "smoke", "--seeds", "0", "--lr", "auto", "--lr-grid", "1e-3,1e-2", "--results", str(tmp_path)]
+    args = [
+        "--plugin",
+        str(PLUGINS / "mean_pool_plugin.py"),
+        "run",
+        "--task",
+        "sparse_token_selection",
+        "--arch",
+        "mean_pool",
+        "--profile",
+        "smoke",
+        "--seeds",
+        "0",
+        "--lr",
+        "auto",
+        "--lr-grid",
+        "1e-3,1e-2",
+        "--results",
+        str(tmp_path),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "lr for mean_pool:" in out and "validation seeds 1000,1001" in out

@@ -1,5 +1,6 @@
 """The optional mamba-ssm CUDA kernel: same Mamba as the sequential reference where it exists, a clear
 refusal of `scan="kernel"` where it does not, and never needed for `scan="auto"`."""
+
 from __future__ import annotations
 
 import importlib.util

@@ -1,6 +1,7 @@
 """One definition per figure: `bench.results.measures` on fabricated metrics, and every page that shows a
 figure (run table, leaderboard, length table, lr selection, sample-complexity search, benchmark suite)
 showing the same value for the same records."""
+
 from __future__ import annotations
 
 import math
@@ -23,12 +24,19 @@ from tests.leaderboard_records import TASK, record
 
 def seed(solved_at_samples: float | None = None, seen: int = 1000, by_length: dict | None = None, **extra: Any) -> dict:
     """Harness-shaped metrics of one seed (only the fields the figures read)."""
-    return {"solved": solved_at_samples is not None, "samples_to_solve": solved_at_samples, "samples_seen": seen,
-            "time_to_solve_s": None if solved_at_samples is None else solved_at_samples / 100, "fit_seconds": seen / 50,
-            "by_length": by_length or {}, **extra}
+    return {
+        "solved": solved_at_samples is not None,
+        "samples_to_solve": solved_at_samples,
+        "samples_seen": seen,
+        "time_to_solve_s": None if solved_at_samples is None else solved_at_samples / 100,
+        "fit_seconds": seen / 50,
+        "by_length": by_length or {},
+        **extra,
+    }
 
 
 # --- each definition --------------------------------------------------------------------------------------
+
 
 def test_unsolved_seeds_count_as_infinitely_many_samples() -> None:
     assert measures.samples_to_solve(seed(640)) == 640 and measures.samples_to_solve(seed(None)) == math.inf
@@ -45,7 +53,9 @@ def test_unsolved_seeds_count_as_infinitely_many_samples() -> None:
 
 def test_to_solve_texts_name_the_budget_when_the_median_did_not_solve() -> None:
     assert measures.median_to_solve([seed(12800), seed(6400), seed(None, seen=192000)]) == "12,800"
-    assert measures.median_to_solve([seed(640, seen=640), seed(None, seen=192000), seed(None, seen=96000)]) == "> 192,000"
+    assert (
+        measures.median_to_solve([seed(640, seen=640), seed(None, seen=192000), seed(None, seen=96000)]) == "> 192,000"
+    )
     assert measures.median_time_to_solve([seed(1000), seed(3000), seed(None)]) == 30.0
     assert measures.median_time_to_solve_text([seed(1000), seed(None, seen=5000), seed(None, seen=2500)]) == "> 100.0"
 
@@ -186,7 +196,9 @@ def test_the_benchmark_suite_reports_the_same_figures() -> None:
     records = fabricated()
     for arch, want in EXPECTED.items():
         mine = [r for r in records if r["arch"] == arch]
-        run = SimpleNamespace(task_name=TASK, arch=arch, preset="small", task=SimpleNamespace(solved_at=0.9), arch_config={})
+        run = SimpleNamespace(
+            task_name=TASK, arch=arch, preset="small", task=SimpleNamespace(solved_at=0.9), arch_config={}
+        )
         summary = run_summary(run, mine, SimpleNamespace(name="test"))  # type: ignore[arg-type]
         assert summary["solved_seeds"] == int(want["solved"].split("/")[0])
         assert (summary["samples_to_solve_median"] or math.inf) == want["median_value"]

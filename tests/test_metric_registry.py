@@ -1,4 +1,5 @@
 """The metric registry: direction and plot range declared once, tasks checked against it, readers use it."""
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,10 @@ def test_every_task_names_a_registered_metric_with_an_implementation() -> None:
 
 
 def test_a_task_class_with_an_unregistered_metric_fails_when_defined() -> None:
-    with pytest.raises(ArchbenchError, match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, r2; got 'f1'"):
+    with pytest.raises(
+        ArchbenchError, match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, r2; got 'f1'"
+    ):
+
         @dataclass
         class Bad(Task):
             metric = "f1"
@@ -60,7 +64,9 @@ def test_a_task_class_with_an_unregistered_metric_fails_when_defined() -> None:
 
 def _cell(arch: str, values: list[float], metric: str) -> Cell:
     key = CellKey("t", "{}", arch, "{}", None, "{}")
-    records = [{"status": "ok", "seed": s, "metrics": {"metric": metric, "in_distribution": v}} for s, v in enumerate(values)]
+    records = [
+        {"status": "ok", "seed": s, "metrics": {"metric": metric, "in_distribution": v}} for s, v in enumerate(values)
+    ]
     return Cell(key, arch, records)
 
 

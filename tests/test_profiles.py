@@ -1,5 +1,6 @@
 """Profiles as data: the shipped TOML, user profile files (by path or ARCHBENCH_PROFILES), `extends`,
 and one-line errors naming the file and the bad key."""
+
 from __future__ import annotations
 
 from importlib import resources
@@ -43,7 +44,9 @@ def test_paper_profile_uses_each_tasks_paper_sizes_and_plans_every_task() -> Non
 
 
 def test_user_file_extends_a_builtin_and_overrides_per_task(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [mine]
 extends = "paper"
 description = "paper sizes, small models, two seeds"
@@ -57,26 +60,39 @@ length = 30
 lr = 0.01
 [mine.tasks.copy.arch.transformer]
 heads = 2
-""")
+""",
+    )
     mine = get_profile(str(path))
-    assert (mine.name, mine.preset, mine.seeds, mine.task_sizes, mine.source) == ("mine", "small", (0, 1), "paper", str(path))
+    assert (mine.name, mine.preset, mine.seeds, mine.task_sizes, mine.source) == (
+        "mine",
+        "small",
+        (0, 1),
+        "paper",
+        str(path),
+    )
     assert mine.train == {**PROFILES["paper"].train, "steps": 500}  # tables merge key by key
     assert mine.task_params("copy") == {**get_task_entry("copy").obj.profile_params["paper"], "length": 30}
-    assert mine.train_overrides("copy")["lr"] == 0.01 and mine.train_overrides("mqar")["lr"] == PROFILES["paper"].train["lr"]
+    assert (
+        mine.train_overrides("copy")["lr"] == 0.01
+        and mine.train_overrides("mqar")["lr"] == PROFILES["paper"].train["lr"]
+    )
     assert mine.arch_overrides("copy", "transformer") == {"heads": 2} and mine.arch_overrides("copy", "lstm") == {}
     (run,) = plan("copy", ["transformer"], mine, seeds=[0])
     assert (run.task.length, run.train.lr, run.train.steps, run.arch_config["heads"]) == (30, 0.01, 500, 2)
 
 
 def test_profiles_env_and_file_colon_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [a]
 extends = "smoke"
 seeds = [7]
 [b]
 extends = "a"
 preset = "small"
-""")
+""",
+    )
     with pytest.raises(ArchbenchError, match=r"defines a, b; pick one: .*mine.toml:NAME"):
         get_profile(str(path))
     assert get_profile(f"{path}:b").seeds == (7,) and get_profile(f"{path}:b").preset == "small"
@@ -110,12 +126,18 @@ def test_bad_profile_files_fail_with_one_line_naming_the_key(tmp_path: Path, tex
         load_profiles(write(tmp_path, text), PROFILES)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[x]\nextends = 'smoke'\n[x.train]\nstepz = 5\n", r"profile 'x' in .*, train: unknown key 'stepz'. Did you mean 'steps'\?"),
-    ("[x]\nextends = 'smoke'\n[x.train]\nsteps = 0\n", "profile 'x' in .*, train: steps must be > 0; got 0"),
-    ("[x]\nextends = 'smoke'\n[x.tasks.nope.params]\nlength = 3\n", r"tasks.nope: unknown task 'nope'"),
-    ("[x]\nextends = 'smoke'\n[x.tasks.copy.train]\nbatch = 3\n", r"tasks.copy, train: unknown key 'batch'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "[x]\nextends = 'smoke'\n[x.train]\nstepz = 5\n",
+            r"profile 'x' in .*, train: unknown key 'stepz'. Did you mean 'steps'\?",
+        ),
+        ("[x]\nextends = 'smoke'\n[x.train]\nsteps = 0\n", "profile 'x' in .*, train: steps must be > 0; got 0"),
+        ("[x]\nextends = 'smoke'\n[x.tasks.nope.params]\nlength = 3\n", r"tasks.nope: unknown task 'nope'"),
+        ("[x]\nextends = 'smoke'\n[x.tasks.copy.train]\nbatch = 3\n", r"tasks.copy, train: unknown key 'batch'"),
+    ],
+)
 def test_settings_are_checked_when_the_profile_is_used(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     load_profiles(path, PROFILES)  # loading stays cheap: no harness, no registry
@@ -127,6 +149,11 @@ def test_missing_profile_file_and_cli_exit_code(tmp_path: Path, capsys: pytest.C
     with pytest.raises(ArchbenchError, match="profile file '.*nothere.toml' does not exist"):
         get_profile(str(tmp_path / "nothere.toml"))
     bad = write(tmp_path, "[x]\nextends = 'smoke'\nsteps = 3\n")
-    assert main(["run", "--task", "copy", "--arch", "transformer", "--profile", str(bad), "--results", str(tmp_path / "r")]) == 2
+    assert (
+        main(
+            ["run", "--task", "copy", "--arch", "transformer", "--profile", str(bad), "--results", str(tmp_path / "r")]
+        )
+        == 2
+    )
     assert "unknown key 'steps'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()

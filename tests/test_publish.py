@@ -1,4 +1,5 @@
 """`archbench publish`: cells recomputed from records, marks, failed cells, stale handling, bad input, plots."""
+
 from __future__ import annotations
 
 import json
@@ -44,10 +45,14 @@ def test_overview_cells_recompute_from_records_with_marks_and_failed(tmp_path: P
     lstm = mean_ci(VALUES["lstm"])
     assert cell_of(text, "lstm") == f"{lstm.mean:.3f} ± {lstm.half_width:.3f} (n=3)"  # clearly worse: no mark
     assert cell_of(text, "fcn") == "failed"  # every seed failed: shown, not missing
-    assert "- fcn: 3 of 3 runs failed: `RuntimeError: boom at model.py:1`" in text.split("## sparse_token_selection", 1)[1]
+    assert (
+        "- fcn: 3 of 3 runs failed: `RuntimeError: boom at model.py:1`" in text.split("## sparse_token_selection", 1)[1]
+    )
     assert "r2 (chance 0, solved at ≥ 0.9)" in text  # the metric and chance in the heading
     assert "Wang, Wei, Hsu, Lee 2024" in text  # the source paper
-    assert "Setting: preset small · up to 3,000 steps of batch 64, stopping early at solved_at · lr 0.003 · online" in text
+    assert (
+        "Setting: preset small · up to 3,000 steps of batch 64, stopping early at solved_at · lr 0.003 · online" in text
+    )
 
 
 def test_sample_complexity_column_reads_the_stored_search(tmp_path: Path) -> None:
@@ -55,9 +60,12 @@ def test_sample_complexity_column_reads_the_stored_search(tmp_path: Path) -> Non
 
     store = standard_store(tmp_path / "runs")
     gru = record("gru", 0, 0.9)
-    search = {key: gru[key] for key in ("task", "task_config", "arch", "arch_config", "preset", "train_config", "label")}
+    search = {
+        key: gru[key] for key in ("task", "task_config", "arch", "arch_config", "preset", "train_config", "label")
+    }
     result_store(store.root).append({**search, "key": "s1", "text": "1,448 in [1,024, 1,448]", "status": "ok"})
     text = publish(store, tmp_path / "L.md", plots=False).read_text()
+
     def column(label: str) -> str:
         section = text.split(f"## {TASK}", 1)[1].splitlines()
         header = next(line for line in section if line.startswith("| architecture"))
@@ -208,7 +216,9 @@ def test_real_smoke_runs_publish_and_recompute(tmp_path: Path) -> None:
     from bench.run.profiles import get_profile
 
     store = RecordStore(tmp_path / "runs")
-    runs = plan(TASK, ["transformer", "gru"], get_profile("smoke"), seeds=[0, 1], train_overrides={"steps": 4, "eval_every": 2})
+    runs = plan(
+        TASK, ["transformer", "gru"], get_profile("smoke"), seeds=[0, 1], train_overrides={"steps": 4, "eval_every": 2}
+    )
     execute(runs, store)
     out = publish(store, tmp_path / "LEADERBOARD.md")
     text = out.read_text()

@@ -1,5 +1,6 @@
 """Run records: round trip, skip-on-existing, corrupt and truncated lines, concurrent writers, and `migrate`
 (the one reader of older record formats)."""
+
 from __future__ import annotations
 
 import copy
@@ -16,8 +17,17 @@ STORED = Path(__file__).resolve().parents[1] / "results" / "runs"
 
 
 def _record(key: str, task: str = "t", **metrics: float) -> dict:
-    return make_record(key=key, task=task, task_config={"length": 4}, arch="a", arch_config={}, preset=None,
-                       train_config={"steps": 1}, seed=0, metrics=dict(metrics) or {"in_distribution": 1.0})
+    return make_record(
+        key=key,
+        task=task,
+        task_config={"length": 4},
+        arch="a",
+        arch_config={},
+        preset=None,
+        train_config={"steps": 1},
+        seed=0,
+        metrics=dict(metrics) or {"in_distribution": 1.0},
+    )
 
 
 def test_round_trip_and_latest_wins(tmp_path: Path) -> None:
@@ -44,8 +54,14 @@ def test_run_key_depends_on_every_input() -> None:
     base = dict(task="t", task_config={"a": 1}, arch="x", arch_config={"w": 2}, train_config={"s": 3}, seed=0)
     key = run_key(**base)
     assert key == run_key(**base)
-    for field, other in [("task", "u"), ("task_config", {"a": 2}), ("arch", "y"), ("arch_config", {"w": 3}),
-                         ("train_config", {"s": 4}), ("seed", 1)]:
+    for field, other in [
+        ("task", "u"),
+        ("task_config", {"a": 2}),
+        ("arch", "y"),
+        ("arch_config", {"w": 3}),
+        ("train_config", {"s": 4}),
+        ("seed", 1),
+    ]:
         assert run_key(**{**base, field: other}) != key
 
 
@@ -86,17 +102,31 @@ def test_concurrent_writers_never_corrupt_a_line(tmp_path: Path) -> None:
 
 def _schema_1(task: str, task_config: dict, label: str) -> dict:
     """A record as schema 1 wrote it before the later fields (strategy, code version, devices) existed."""
-    record = json.loads(json.dumps(make_record(
-        key="old", task=task, task_config=task_config, arch="transformer", arch_config={}, preset="small",
-        train_config={"steps": 10, "batch_size": 4, "n_train": None}, seed=0,
-        metrics={"in_distribution": 0.9, "train_samples_per_s": 100.0})))  # type: ignore[typeddict-item]
+    record = json.loads(
+        json.dumps(
+            make_record(
+                key="old",
+                task=task,
+                task_config=task_config,
+                arch="transformer",
+                arch_config={},
+                preset="small",
+                train_config={"steps": 10, "batch_size": 4, "n_train": None},
+                seed=0,
+                metrics={"in_distribution": 0.9, "train_samples_per_s": 100.0},
+            )
+        )
+    )  # type: ignore[typeddict-item]
     del record["environment"]["code_version"], record["environment"]["code_sources"]
     return {**record, "schema": 1, "label": label}
 
 
 def test_migrate_renames_the_split_tasks_and_fills_later_fields() -> None:
-    old = _schema_1("chomsky", {"task": "even_pairs", "length": 40, "output_mode": "teacher_forced"},
-                    "transformer [task=even_pairs, output_mode=blank]")
+    old = _schema_1(
+        "chomsky",
+        {"task": "even_pairs", "length": 40, "output_mode": "teacher_forced"},
+        "transformer [task=even_pairs, output_mode=blank]",
+    )
     before = copy.deepcopy(old)
     new = migrate(old)
     assert old == before  # the input is not changed
@@ -110,7 +140,9 @@ def test_migrate_renames_the_split_tasks_and_fills_later_fields() -> None:
 
     groups = {"parity": "state_parity", "cyclic": "state_cyclic", "S5": "state_s5", "A5": "state_a5"}
     for group, name in groups.items():
-        state = migrate(_schema_1("state_tracking", {"group": group, "modulus": 5, "length": 6}, f"gru [group={group}]"))
+        state = migrate(
+            _schema_1("state_tracking", {"group": group, "modulus": 5, "length": 6}, f"gru [group={group}]")
+        )
         kept = {"modulus": 5, "length": 6} if name == "state_cyclic" else {"length": 6}  # Z_m alone keeps its modulus
         assert (state["task"], state["task_config"], state["label"]) == (name, kept, "gru")
     # a record of a task that was not split keeps its name and config; a missing label is the architecture

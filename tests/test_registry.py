@@ -1,4 +1,5 @@
 """Registry: lookup errors, parameter validation and coercion, glob listing, plugin discovery."""
+
 from __future__ import annotations
 
 import subprocess
@@ -37,20 +38,30 @@ def test_unknown_parameter_names_accepted_ones() -> None:
 
 @pytest.mark.parametrize(
     ("value", "annotation", "expected"),
-    [("3", int, 3), ("0.5", float, 0.5), ("true", bool, True), ("off", bool, False),
-     ("32,64", tuple[int, ...], (32, 64)), ("none", int | None, None), ("7", int | None, 7)],
+    [
+        ("3", int, 3),
+        ("0.5", float, 0.5),
+        ("true", bool, True),
+        ("off", bool, False),
+        ("32,64", tuple[int, ...], (32, 64)),
+        ("none", int | None, None),
+        ("7", int | None, 7),
+    ],
 )
 def test_coercion_from_command_line_strings(value: str, annotation: object, expected: object) -> None:
     assert coerce(value, annotation, "x") == expected
 
 
-@pytest.mark.parametrize(("value", "annotation", "fragment"), [
-    ("abc", int, "must be an integer; got 'abc'"),
-    ("1.5", int, "must be an integer"),
-    ("x", float, "must be a number"),
-    ("maybe", bool, "true or false"),
-    ("sideways", Literal["left", "right"], "one of left, right; got 'sideways'"),
-])
+@pytest.mark.parametrize(
+    ("value", "annotation", "fragment"),
+    [
+        ("abc", int, "must be an integer; got 'abc'"),
+        ("1.5", int, "must be an integer"),
+        ("x", float, "must be a number"),
+        ("maybe", bool, "true or false"),
+        ("sideways", Literal["left", "right"], "one of left, right; got 'sideways'"),
+    ],
+)
 def test_coercion_errors_name_value_and_choices(value: str, annotation: object, fragment: str) -> None:
     with pytest.raises(ArchbenchError, match=fragment):
         coerce(value, annotation, "param")
@@ -75,9 +86,11 @@ def test_plugin_file_registers_and_duplicate_name_is_refused(mean_pool_plugin: P
     assert "mean_pool" in list_architectures()
     load_plugins([str(mean_pool_plugin)])  # loading the same plugin twice is harmless
     with pytest.raises(ArchbenchError, match="already registered"):
+
         @register_architecture("mean_pool")
         def other(spec):  # pragma: no cover - never built
             return None
+
     entry = ARCHITECTURES.get("mean_pool")
     assert validate_params(entry, {"width": "12"}) == {"width": 12}
 
@@ -93,16 +106,53 @@ def test_entry_point_plugin_installed_as_separate_package(tmp_path: Path) -> Non
     """pip-install the example package into a fresh target directory; it must appear and run, no edit here."""
     target = tmp_path / "site"
     example = ROOT / "examples" / "archbench-plugin-example"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(target), str(example)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(example),
+        ],
+        check=True,
+        capture_output=True,
+    )
     env_path = f"{target}:{ROOT}"
-    listing = subprocess.run([sys.executable, "-m", "bench", "list", "architectures"], capture_output=True,
-                             text=True, env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    listing = subprocess.run(
+        [sys.executable, "-m", "bench", "list", "architectures"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+    )
     assert listing.returncode == 0, listing.stderr
     assert "causal_conv" in listing.stdout
-    run = subprocess.run([sys.executable, "-m", "bench", "run", "--task", "sparse_token_selection", "--arch", "causal_conv",
-                          "--profile", "smoke", "--results", str(tmp_path / "runs")], capture_output=True, text=True,
-                         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "--task",
+            "sparse_token_selection",
+            "--arch",
+            "causal_conv",
+            "--profile",
+            "smoke",
+            "--results",
+            str(tmp_path / "runs"),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert "causal_conv" in run.stdout and "r2 @16" in run.stdout
     assert list((tmp_path / "runs").glob("*.jsonl"))
@@ -113,7 +163,15 @@ def test_env_var_plugins_are_loaded(tmp_path: Path) -> None:
         from bench import list_architectures
         print("mean_pool" in list_architectures())
     """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                            env={"ARCHBENCH_PLUGINS": str(ROOT / "tests/plugins/mean_pool_plugin.py"),
-                                 "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={
+            "ARCHBENCH_PLUGINS": str(ROOT / "tests/plugins/mean_pool_plugin.py"),
+            "PYTHONPATH": str(ROOT),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
     assert result.stdout.strip() == "True", result.stderr

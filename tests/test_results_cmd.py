@@ -1,4 +1,5 @@
 """`archbench results` and the freshness rules behind it: code version (staleness by boundary), stale records, filters."""
+
 from __future__ import annotations
 
 import importlib
@@ -78,7 +79,12 @@ def test_truncated_line_is_reported(tmp_path: Path, capsys) -> None:
 def test_freshness_rules() -> None:
     versions = {"archbench": "0.1.0", "torch": "2.13.0", "lightning": "2.6.6", "torchmetrics": "1.9.0"}
     ref = {**versions, "code_version": lambda sources: "abc" if sources == ("tasks/t.py",) else "xyz"}
-    env = {**versions, "code_version": "abc", "code_sources": ["tasks/t.py"], "torch": "2.13.0+cpu"}  # the build tag is hardware
+    env = {
+        **versions,
+        "code_version": "abc",
+        "code_sources": ["tasks/t.py"],
+        "torch": "2.13.0+cpu",
+    }  # the build tag is hardware
     assert freshness({"environment": env}, ref).status == CURRENT
     assert freshness({"environment": {**env, "code_version": "def"}}, ref).reasons == ("code def -> abc",)
     # the digest is recomputed over the files the record names
@@ -88,7 +94,9 @@ def test_freshness_rules() -> None:
     # a record written under an older schema is stale by its schema, whatever else matches
     assert freshness({"environment": env, "migrated_from": 1}, ref).reasons == (f"schema 1 -> {SCHEMA}",)
     legacy = {**record("gru", 0, 0.5), "schema": 1}  # as written before the code-version stamp
-    legacy["environment"] = {k: v for k, v in legacy["environment"].items() if k not in ("code_version", "code_sources")}
+    legacy["environment"] = {
+        k: v for k, v in legacy["environment"].items() if k not in ("code_version", "code_sources")
+    }
     old = freshness(migrate(legacy))
     assert old.stale and old.reasons[0] == f"schema 1 -> {SCHEMA}" and old.reasons[-1].startswith("code none -> ")
     assert freshness(record("gru", 0, 0.5)).status == CURRENT  # a record made now is current
@@ -115,7 +123,7 @@ FAKE_TREE = {
     "fakearch/ssm.py": "from fakearch import base\n\ndef mamba():\n    return base.NORM\n",
     "fakearch/hybrid.py": "from fakearch import ssm, transformer\n\ndef hybrid():\n    return ssm.mamba() + transformer.transformer()\n",
     "faketasks/__init__.py": "import importlib\nimport pkgutil\n\nfor _m in pkgutil.iter_modules(__path__):\n"
-                             "    importlib.import_module(f'{__name__}.{_m.name}')\n",
+    "    importlib.import_module(f'{__name__}.{_m.name}')\n",
     "faketasks/common.py": "def check():\n    return True\n",
     "faketasks/groups/__init__.py": '"""Group tasks: importing registers each."""\nfrom faketasks.groups import cyclic, parity  # noqa\n',
     "faketasks/groups/helpers.py": "ORDER = 2\n",
@@ -145,12 +153,21 @@ def test_code_sources_follow_imports_through_nested_packages(tmp_path: Path, mon
     sources = records_module.code_sources
     # a registration-only package __init__ is left out, and so are the siblings it imports (cyclic)
     assert sources(_obj("faketasks.groups.parity")) == (
-        "faketasks/common.py", "faketasks/groups/helpers.py", "faketasks/groups/parity.py")
+        "faketasks/common.py",
+        "faketasks/groups/helpers.py",
+        "faketasks/groups/parity.py",
+    )
     # a package __init__ that defines what the module imports is in; a directory without __init__ is fine
     assert sources(_obj("faketasks.chomsky.regular.even_pairs")) == (
-        "faketasks/chomsky/__init__.py", "faketasks/chomsky/regular/even_pairs.py")
+        "faketasks/chomsky/__init__.py",
+        "faketasks/chomsky/regular/even_pairs.py",
+    )
     assert sources(_obj("fakearch.hybrid")) == (
-        "fakearch/base.py", "fakearch/hybrid.py", "fakearch/ssm.py", "fakearch/transformer.py")
+        "fakearch/base.py",
+        "fakearch/hybrid.py",
+        "fakearch/ssm.py",
+        "fakearch/transformer.py",
+    )
     assert sources(_obj("faketasks.chomsky")) == ("faketasks/chomsky/__init__.py",)  # an object defined there
     assert sources(_obj("someone.else"), _obj("faketasks.nothing_here")) == ()
     assert not {"fakearch", "faketasks"} & set(sys.modules)  # found by reading files, never by importing
@@ -163,12 +180,27 @@ def test_staleness_by_boundary(tmp_path: Path, monkeypatch) -> None:
     _fake_tree(tmp_path, monkeypatch)
     versions = {"archbench": "0", "torch": "2", "lightning": "2", "torchmetrics": "1"}
     ref = {**versions, "code_version": records_module.code_version}
-    runs = {(task, arch): records_module.code_sources(_obj(f"faketasks.{task}"), _obj(f"fakearch.{module}"))
-            for task in ("groups.parity", "chomsky.regular.even_pairs")
-            for arch, module in (("lstm", "recurrent"), ("transformer", "transformer"), ("mamba", "ssm"), ("hybrid", "hybrid"))}
+    runs = {
+        (task, arch): records_module.code_sources(_obj(f"faketasks.{task}"), _obj(f"fakearch.{module}"))
+        for task in ("groups.parity", "chomsky.regular.even_pairs")
+        for arch, module in (
+            ("lstm", "recurrent"),
+            ("transformer", "transformer"),
+            ("mamba", "ssm"),
+            ("hybrid", "hybrid"),
+        )
+    }
     records_module.code_version.cache_clear()
-    stored = {run: {"environment": {**versions, "code_version": records_module.code_version(sources),
-                                    "code_sources": list(sources)}} for run, sources in runs.items()}
+    stored = {
+        run: {
+            "environment": {
+                **versions,
+                "code_version": records_module.code_version(sources),
+                "code_sources": list(sources),
+            }
+        }
+        for run, sources in runs.items()
+    }
 
     def stale_runs() -> set[tuple[str, str]]:
         records_module.code_version.cache_clear()
@@ -179,8 +211,14 @@ def test_staleness_by_boundary(tmp_path: Path, monkeypatch) -> None:
 
     try:
         assert stale_runs() == set()
-        for relative in ("fakebench/report/publish.py", "fakebench/run/progress.py", "fakebench/run/plan.py",
-                         "fakebench/results/store.py", "fakebench/cli/commands/results.py", "fakebench/__init__.py"):
+        for relative in (
+            "fakebench/report/publish.py",
+            "fakebench/run/progress.py",
+            "fakebench/run/plan.py",
+            "fakebench/results/store.py",
+            "fakebench/cli/commands/results.py",
+            "fakebench/__init__.py",
+        ):
             edit(relative, FAKE_TREE[relative] + "\n\ndef harmless():\n    return 42\n")
         edit("faketasks/groups/cyclic.py", FAKE_TREE["faketasks/groups/cyclic.py"] + "ORDER = 3\n")  # no run uses it
         edit("fakebench/train/harness.py", '"""The harness, documented better."""\n\nLR_SCALE = 1.0  # of Adam\n')
@@ -216,9 +254,18 @@ def test_records_name_their_sources() -> None:
     from bench.contract.registry import get_architecture, get_task_entry
 
     sources = records_module.code_sources(get_task_entry("qsa").obj, get_architecture("hybrid").obj)
-    assert {"tasks/qsa.py", "tasks/sparse_token_selection.py", "tasks/common.py", "architectures/hybrid.py",
-            "architectures/mamba.py", "architectures/attention.py", "architectures/backbone.py", "architectures/positions.py",
-            "architectures/base.py", "architectures/scan.py"} == set(sources)
+    assert {
+        "tasks/qsa.py",
+        "tasks/sparse_token_selection.py",
+        "tasks/common.py",
+        "architectures/hybrid.py",
+        "architectures/mamba.py",
+        "architectures/attention.py",
+        "architectures/backbone.py",
+        "architectures/positions.py",
+        "architectures/base.py",
+        "architectures/scan.py",
+    } == set(sources)
 
 
 @pytest.mark.parametrize("flag", ["--stale", "--include-stale"])

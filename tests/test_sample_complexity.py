@@ -1,4 +1,5 @@
 """Sample-complexity search on synthetic "models" with a known threshold, the step rule, and a real smoke run."""
+
 from __future__ import annotations
 
 import json
@@ -25,6 +26,7 @@ def threshold_model(n_star: int, calls: list[int] | None = None):
         if calls is not None:
             calls.append(n)
         return n >= n_star
+
     return solves
 
 
@@ -106,19 +108,50 @@ def test_cli_end_to_end_on_smoke(tmp_path: Path, capsys) -> None:
     # q = length makes the target the mean of all tokens, which a running mean (mean_pool) learns quickly:
     # 32 and 64 samples fail, 128 passes, one bisection (ratio 1.5) tries 91 (`archbench sample-complexity` with
     # these flags prints `91 in [64, 91]`, path `32✗ 64✗ 128✓ 91✓`).
-    args = ["--plugin", str(PLUGINS / "mean_pool_plugin.py"), "sample-complexity", "--task", "sparse_token_selection",
-            "--arch", "mean_pool", "--profile", "smoke", "--n-min", "32", "--n-max", "128", "--ratio", "1.5",
-            "--max-steps", "200", "--set", "task.q=16", "--set", "task.solved_at=0.3", "--set", "task.code_dim=16",
-            "--set", "task.eval_lengths=32", "--results", str(tmp_path)]
+    args = [
+        "--plugin",
+        str(PLUGINS / "mean_pool_plugin.py"),
+        "sample-complexity",
+        "--task",
+        "sparse_token_selection",
+        "--arch",
+        "mean_pool",
+        "--profile",
+        "smoke",
+        "--n-min",
+        "32",
+        "--n-max",
+        "128",
+        "--ratio",
+        "1.5",
+        "--max-steps",
+        "200",
+        "--set",
+        "task.q=16",
+        "--set",
+        "task.solved_at=0.3",
+        "--set",
+        "task.code_dim=16",
+        "--set",
+        "task.eval_lengths=32",
+        "--results",
+        str(tmp_path),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "mean_pool [q=16, solved_at=0.3" in out and "online: samples to solve" in out
     [result] = load_results(tmp_path)
     runs = [json.loads(line) for line in (tmp_path / "sparse_token_selection.jsonl").read_text().splitlines()]
-    assert {r["key"] for r in runs} == {k for e in result["evaluations"] for k in e["keys"]} | set(result["online"]["keys"])
+    assert {r["key"] for r in runs} == {k for e in result["evaluations"] for k in e["keys"]} | set(
+        result["online"]["keys"]
+    )
     assert [e["n"] for e in result["evaluations"]] == [int(n.rstrip("✓✗")) for n in result["path"].split()]
-    assert all(r["n_train"] == e["n"] and r["train_config"]["steps"] == e["steps"]
-               for e in result["evaluations"] for r in runs if r["key"] in e["keys"])
+    assert all(
+        r["n_train"] == e["n"] and r["train_config"]["steps"] == e["steps"]
+        for e in result["evaluations"]
+        for r in runs
+        if r["key"] in e["keys"]
+    )
     low, high = result["bracket"]
     outcomes = {e["n"]: e["passed"] for e in result["evaluations"]}
     assert low is not None and high is not None and not outcomes[low] and outcomes[high]
@@ -131,7 +164,22 @@ def test_cli_end_to_end_on_smoke(tmp_path: Path, capsys) -> None:
 
 
 def test_cli_bad_range_is_a_user_error(tmp_path: Path, capsys) -> None:
-    code = main(["sample-complexity", "--task", "sparse_token_selection", "--arch", "transformer", "--profile", "smoke",
-                 "--n-min", "100", "--n-max", "10", "--results", str(tmp_path)])
+    code = main(
+        [
+            "sample-complexity",
+            "--task",
+            "sparse_token_selection",
+            "--arch",
+            "transformer",
+            "--profile",
+            "smoke",
+            "--n-min",
+            "100",
+            "--n-max",
+            "10",
+            "--results",
+            str(tmp_path),
+        ]
+    )
     assert code == 2 and "--n-min must be >= 1 and <= --n-max" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())

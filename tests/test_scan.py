@@ -1,5 +1,6 @@
 """The linear-recurrence scans: parallel (odd-even and Hillis-Steele) equal the sequential reference, values and gradients,
 and the models that use a scan give the same outputs either way."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,7 +29,9 @@ def test_sequential_scan_matches_the_closed_form() -> None:
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("shape", [(3, 1, 4), (3, 2, 4), (2, 7, 5), (2, 64, 3), (2, 129, 2, 3), (1, 256, 8), (2, 100, 3)])
+@pytest.mark.parametrize(
+    "shape", [(3, 1, 4), (3, 2, 4), (2, 7, 5), (2, 64, 3), (2, 129, 2, 3), (1, 256, 8), (2, 100, 3)]
+)
 def test_parallel_equals_sequential_values_and_gradients(shape: tuple[int, ...], dtype: torch.dtype) -> None:
     a, b = _inputs(shape, dtype)
     weights = torch.randn(shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64).to(dtype)
@@ -123,5 +126,6 @@ def test_mamba_negative_eigenvalues_flip_the_state_sign() -> None:
     assert torch.allclose(transition(dt_a, signed=True), torch.tensor([1.0, -1.0]), atol=1e-3)
     assert (transition(dt_a, signed=False) > 0).all() and (transition(dt_a, signed=False) <= 1).all()
     x = torch.randn(2, 12, 4, generator=torch.Generator().manual_seed(8))
-    assert not torch.allclose(_outputs("mamba", x, d_model=8, layers=1, negative_eigenvalues=True),
-                              _outputs("mamba", x, d_model=8, layers=1))
+    assert not torch.allclose(
+        _outputs("mamba", x, d_model=8, layers=1, negative_eigenvalues=True), _outputs("mamba", x, d_model=8, layers=1)
+    )

@@ -1,4 +1,5 @@
 """Sparse token selection: semantics checked independently of any model (brute force, hand-set attention)."""
+
 from __future__ import annotations
 
 import itertools
@@ -21,7 +22,9 @@ def test_target_equals_brute_force_mean_of_selected_tokens(codes: str) -> None:
         assert mask.tolist() == [False] * 6 + [True]
         assert x[6, -1] == 1 and torch.all(x[6, :d] == 0) and torch.all(x[:6, -1] == 0)
         codes_, query = x[:6, d : d + k], x[6, d : d + k]
-        matches = [s for s in itertools.combinations(range(6), 2) if torch.allclose(codes_[list(s)].mean(0), query, atol=1e-6)]
+        matches = [
+            s for s in itertools.combinations(range(6), 2) if torch.allclose(codes_[list(s)].mean(0), query, atol=1e-6)
+        ]
         assert len(matches) == 1
         assert torch.allclose(y[6], x[list(matches[0]), :d].mean(0), atol=1e-6)
 

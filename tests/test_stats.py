@@ -1,4 +1,5 @@
 """Statistics: intervals against known values, their coverage on known distributions, and `differ`."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Plot style from the registry: every family its own (colour, marker) pair, the same in every chart."""
+
 from __future__ import annotations
 
 from bench import list_architectures
@@ -33,10 +34,20 @@ def test_curve_styles_follow_the_family_and_vary_the_line_within_it() -> None:
     def series(label: str, family: str) -> Series:
         return Series(label, family, [1.0], [0.5], [None], [None])
 
-    styles = _style([series("transformer", "transformer"), series("transformer pos=rope", "transformer"),
-                     series("attention1", "attention1"), series("mine", "unregistered_plugin")])
+    styles = _style(
+        [
+            series("transformer", "transformer"),
+            series("transformer pos=rope", "transformer"),
+            series("attention1", "attention1"),
+            series("mine", "unregistered_plugin"),
+        ]
+    )
     pairs = family_styles(["unregistered_plugin"])
-    for label, family in (("transformer", "transformer"), ("attention1", "attention1"), ("mine", "unregistered_plugin")):
+    for label, family in (
+        ("transformer", "transformer"),
+        ("attention1", "attention1"),
+        ("mine", "unregistered_plugin"),
+    ):
         assert (styles[label]["color"], styles[label]["marker"]) == pairs[family]
     assert styles["transformer pos=rope"]["color"] == styles["transformer"]["color"]
     assert styles["transformer pos=rope"]["linestyle"] != styles["transformer"]["linestyle"]

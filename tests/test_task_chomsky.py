@@ -1,5 +1,6 @@
 """Chomsky-hierarchy tasks, one registered task each: semantics checked independently of any model (plain-Python
 evaluation: Python's own arithmetic, an explicit list as the stack, string reversal and duplication)."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,14 @@ from bench.contract.registry import get_task_entry
 from tasks.chomsky.regular.modular_arithmetic import ModularArithmetic
 
 # registered name -> the level folder it lives in (its `family`)
-FAMILIES = {"even_pairs": "chomsky/regular", "cycle_navigation": "chomsky/regular", "modular_arithmetic": "chomsky/regular",
-            "reverse_string": "chomsky/dcf", "stack_manipulation": "chomsky/dcf", "duplicate_string": "chomsky/cs"}
+FAMILIES = {
+    "even_pairs": "chomsky/regular",
+    "cycle_navigation": "chomsky/regular",
+    "modular_arithmetic": "chomsky/regular",
+    "reverse_string": "chomsky/dcf",
+    "stack_manipulation": "chomsky/dcf",
+    "duplicate_string": "chomsky/cs",
+}
 TASKS = list(FAMILIES)
 SEQUENCE_TASKS = ["reverse_string", "stack_manipulation", "duplicate_string"]
 
@@ -52,7 +59,9 @@ def causal_predictions(task, batch) -> torch.Tensor:
     return checks.predict_from_prefixes(batch, task.num_classes, lambda prefix: solve_prefix(task, prefix))
 
 
-@pytest.mark.parametrize(("name", "mode"), [(name, "teacher_forced") for name in TASKS] + [(name, "blank") for name in SEQUENCE_TASKS])
+@pytest.mark.parametrize(
+    ("name", "mode"), [(name, "teacher_forced") for name in TASKS] + [(name, "blank") for name in SEQUENCE_TASKS]
+)
 def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
     task = get_task(name, output_mode=mode)
     INPUTS, SEP, PAD = task.input_symbols, task.sep, task.pad
@@ -86,7 +95,9 @@ def test_layout_and_targets_by_brute_force(name: str, mode: str) -> None:
 def test_reference_solver_on_prefixes_is_perfect_at_every_length(name: str) -> None:
     for mode in ("teacher_forced", "blank") if name in SEQUENCE_TASKS else ("teacher_forced",):
         task = get_task(name, output_mode=mode)
-        for length, batch, preds in checks.assert_solves_every_length(task, 32, lambda batch, task=task: causal_predictions(task, batch)):
+        for length, batch, preds in checks.assert_solves_every_length(
+            task, 32, lambda batch, task=task: causal_predictions(task, batch)
+        ):
             checks.corrupt_first_target(preds, batch, task.num_classes)
             assert checks.score(task, length, preds, batch) == pytest.approx(1 - 1 / int(batch.mask.sum()))
 
@@ -128,13 +139,25 @@ def test_determinism_disjoint_streams_and_longer_ood(name: str) -> None:
 @pytest.mark.parametrize(
     "name, params, message",
     [
-        ("reverse_string", {"output_mode": "greedy"}, r"'output_mode' must be one of teacher_forced, blank; got 'greedy'"),
+        (
+            "reverse_string",
+            {"output_mode": "greedy"},
+            r"'output_mode' must be one of teacher_forced, blank; got 'greedy'",
+        ),
         ("cycle_navigation", {"length": 0}, r"task 'cycle_navigation': length must be >= 1; got 0"),
         ("duplicate_string", {"eval_lengths": (40, 100)}, r"eval_lengths must all exceed length=40; got 40"),
-        ("modular_arithmetic", {"length": 41, "eval_lengths": (42,)}, r"'modular_arithmetic': needs an odd input length in \(length=41, 42\]"),
+        (
+            "modular_arithmetic",
+            {"length": 41, "eval_lengths": (42,)},
+            r"'modular_arithmetic': needs an odd input length in \(length=41, 42\]",
+        ),
         ("even_pairs", {"solved_at": 0.5}, r"solved_at must be in \(0.5125, 1\]; got 0.5"),
         ("stack_manipulation", {"lenght": 10}, r"no parameter 'lenght'.*Did you mean 'length'"),
-        ("even_pairs", {"task": "even_pairs"}, r"no parameter 'task'"),  # a sub-task is a task of its own, not a parameter
+        (
+            "even_pairs",
+            {"task": "even_pairs"},
+            r"no parameter 'task'",
+        ),  # a sub-task is a task of its own, not a parameter
     ],
 )
 def test_invalid_parameters_name_value_and_range(name: str, params: dict, message: str) -> None:
@@ -164,7 +187,7 @@ def test_targets_last_only_for_a_single_answer(name: str) -> None:
         batch = task.sample(200, task.length, torch.Generator().manual_seed(0))
         for x, mask in zip(batch.x.tolist(), batch.mask.tolist()):
             t = mask.index(True)
-            assert sum(mask) == 1 and x[t] == task.sep and all(token == task.pad for token in x[t + 1:])
+            assert sum(mask) == 1 and x[t] == task.sep and all(token == task.pad for token in x[t + 1 :])
 
 
 @pytest.mark.parametrize("name", TASKS)

@@ -1,4 +1,5 @@
 """Copy: semantics checked independently of any model (plain-Python parsing and string copy)."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,7 +47,9 @@ def test_layout_and_targets_by_brute_force_parsing() -> None:
 
 def test_reference_solver_on_prefixes_reaches_exact_match_one_at_every_length() -> None:
     task = get_task("copy")
-    for length, batch, preds in checks.assert_solves_every_length(task, 64, lambda batch: causal_predictions(task, batch)):
+    for length, batch, preds in checks.assert_solves_every_length(
+        task, 64, lambda batch: causal_predictions(task, batch)
+    ):
         checks.corrupt_first_target(preds, batch, task.alphabet_size)  # one wrong token ruins that sequence
         assert checks.score(task, length, preds, batch) == pytest.approx(63 / 64)
 

@@ -1,4 +1,5 @@
 """Sub-tasks are tasks: each Chomsky task and each state-tracking group is registered, listed and swept by its own name."""
+
 from __future__ import annotations
 
 from bench import list_tasks
@@ -8,9 +9,16 @@ from bench.run.plan import plan
 from bench.run.profiles import get_profile
 
 FAMILIES = {
-    "even_pairs": "chomsky/regular", "cycle_navigation": "chomsky/regular", "modular_arithmetic": "chomsky/regular",
-    "reverse_string": "chomsky/dcf", "stack_manipulation": "chomsky/dcf", "duplicate_string": "chomsky/cs",
-    "state_parity": "state_tracking", "state_cyclic": "state_tracking", "state_s5": "state_tracking", "state_a5": "state_tracking",
+    "even_pairs": "chomsky/regular",
+    "cycle_navigation": "chomsky/regular",
+    "modular_arithmetic": "chomsky/regular",
+    "reverse_string": "chomsky/dcf",
+    "stack_manipulation": "chomsky/dcf",
+    "duplicate_string": "chomsky/cs",
+    "state_parity": "state_tracking",
+    "state_cyclic": "state_tracking",
+    "state_s5": "state_tracking",
+    "state_a5": "state_tracking",
 }
 
 
@@ -25,7 +33,9 @@ def test_list_tasks_has_each_sub_task_by_name_and_no_umbrella_task() -> None:
 
 def test_archbench_list_tasks_shows_each_by_its_own_name_and_family(capsys) -> None:
     assert main(["list", "tasks"]) == 0
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in capsys.readouterr().out.splitlines()[2:]]
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")] for line in capsys.readouterr().out.splitlines()[2:]
+    ]
     shown = {row[1]: row[0] for row in rows}
     assert {name: shown.get(name) for name in FAMILIES} == FAMILIES
     families = [row[0] for row in rows]

@@ -1,4 +1,5 @@
 """In-context linear regression: semantics checked independently of any model (plain parsing, least squares)."""
+
 from __future__ import annotations
 
 import pytest
@@ -77,14 +78,18 @@ def test_skip_zero_scores_garg_curve_and_noise_limits_least_squares() -> None:
     batch = fixed_set(task, 4000, task.length, seed=0, stream="test")
     assert batch.mask[:, 0::2].all()
     expected = 1 - (task.d + 1) / (2 * task.length)  # the first d points are under-determined
-    assert checks.score(task, task.length, task.least_squares_baseline(batch), batch) == pytest.approx(expected, abs=0.02)
+    assert checks.score(task, task.length, task.least_squares_baseline(batch), batch) == pytest.approx(
+        expected, abs=0.02
+    )
     noisy = get_task(NAME, noise_std=0.5)
     batch = fixed_set(noisy, 2000, noisy.length, seed=0, stream="test")
     assert abs(float((batch.y[:, 0::2] - batch.x[:, 1::2, -1:]).abs().max())) == 0.0  # target = noisy y shown next
     ridge = noisy.least_squares_baseline(batch, ridge=0.25)  # the posterior mean under the noise
     residual = (ridge - batch.y)[batch.mask]
     assert 0.5 < float(residual.std()) < 0.8  # the noise floor 0.5, plus the estimation error
-    assert 0.85 < checks.score(noisy, noisy.length, ridge, batch) < 0.95  # below 1 - 0.25 / 5.25: noise is unpredictable
+    assert (
+        0.85 < checks.score(noisy, noisy.length, ridge, batch) < 0.95
+    )  # below 1 - 0.25 / 5.25: noise is unpredictable
     ordinary = noisy.least_squares_baseline(batch)
     peak = (ordinary - batch.y)[:, 2 * noisy.d, 0].pow(2).mean()  # i = d points: interpolating the noise
     assert float(peak) > 2 * float((ridge - batch.y)[:, 2 * noisy.d, 0].pow(2).mean())

@@ -1,5 +1,6 @@
 """In-context language learning: semantics checked independently of any model (the automaton walked in
 plain Python, an oracle that knows it)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Induction heads: semantics checked independently of any model (plain-Python scan, explicit lookup)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """MQAR: semantics checked independently of any model (plain-Python parsing and a dict lookup)."""
+
 from __future__ import annotations
 
 import pytest
@@ -96,8 +97,14 @@ def test_fixed_pair_range_when_not_scaling() -> None:
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"vocab_size": 40}, r"vocab_size=40 gives 19 keys, too few for 32 distinct keys at length 256; need vocab_size >= 65"),
-        ({"vocab_size": 16, "eval_lengths": ()}, r"vocab_size=16 gives 7 keys, too few for 8 distinct keys at length 64; need vocab_size >= 17"),
+        (
+            {"vocab_size": 40},
+            r"vocab_size=40 gives 19 keys, too few for 32 distinct keys at length 256; need vocab_size >= 65",
+        ),
+        (
+            {"vocab_size": 16, "eval_lengths": ()},
+            r"vocab_size=16 gives 7 keys, too few for 8 distinct keys at length 64; need vocab_size >= 17",
+        ),
         ({"vocab_size": 2}, r"vocab_size must be >= 3.*got 2"),
         ({"length": 20}, r"length 20 fits at most 6 pairs.*got 8 pairs"),
         ({"min_pairs": 9}, r"min_pairs must be <= max_pairs=8; got min_pairs=9"),

@@ -1,4 +1,5 @@
 """qSA (many-query q-sparse averaging): semantics checked independently of any model."""
+
 from __future__ import annotations
 
 import itertools
@@ -81,7 +82,6 @@ def test_chance_from_constant_and_random_predictors() -> None:
 def test_determinism_disjoint_streams_and_longer_ood() -> None:
     task = get_task("qsa")
     checks.assert_deterministic_and_disjoint(task, 8, 16, same=torch.allclose)
-
 
     def check(length: int, spec, batch) -> None:
         assert spec.max_seq_len >= spec.seq_len  # every eval spec is built long enough for itself

@@ -1,4 +1,5 @@
 """Selective copy: semantics checked independently of any model (plain-Python parsing, explicit copier)."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,7 +42,9 @@ def test_layout_and_targets_by_brute_force_parsing() -> None:
 
 def test_reference_solver_on_prefixes_is_perfect_at_every_length() -> None:
     task = get_task(NAME)
-    for length, batch, preds in checks.assert_solves_every_length(task, 64, lambda batch: causal_predictions(task, batch)):
+    for length, batch, preds in checks.assert_solves_every_length(
+        task, 64, lambda batch: causal_predictions(task, batch)
+    ):
         assert checks.score(task, length, preds, batch, "exact_match") == 1.0  # the stricter variant
         checks.corrupt_first_target(preds, batch, task.vocab)
         assert checks.score(task, length, preds, batch) == pytest.approx(1 - 1 / (64 * task.num_tokens))

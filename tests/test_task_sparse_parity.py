@@ -1,4 +1,5 @@
 """Sparse parity: semantics checked independently of any model (plain-Python XOR of the hidden set)."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,9 @@ def solve_prefix(relevant: tuple[int, ...], prefix: list[int]) -> int:
 
 
 def causal_predictions(task, batch) -> torch.Tensor:
-    return checks.predict_from_prefixes(batch, task.spec().num_classes, lambda prefix: solve_prefix(task.relevant, prefix))
+    return checks.predict_from_prefixes(
+        batch, task.spec().num_classes, lambda prefix: solve_prefix(task.relevant, prefix)
+    )
 
 
 def test_labels_equal_brute_force_xor_and_hidden_set_is_fixed() -> None:

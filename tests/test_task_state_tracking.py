@@ -1,5 +1,6 @@
 """State tracking, one registered task per group: semantics checked independently of any model (group products
 in plain Python)."""
+
 from __future__ import annotations
 
 import itertools
@@ -13,8 +14,13 @@ from bench.contract.registry import get_task_entry
 from tasks.state_tracking.cyclic import StateCyclic
 
 # (registered task, parameters, the group it names, |G|)
-GROUPS = [("state_parity", {}, "parity", 2), ("state_cyclic", {}, "cyclic", 5), ("state_cyclic", {"modulus": 7}, "cyclic", 7),
-          ("state_s5", {}, "S5", 120), ("state_a5", {}, "A5", 60)]
+GROUPS = [
+    ("state_parity", {}, "parity", 2),
+    ("state_cyclic", {}, "cyclic", 5),
+    ("state_cyclic", {"modulus": 7}, "cyclic", 7),
+    ("state_s5", {}, "S5", 120),
+    ("state_a5", {}, "A5", 60),
+]
 IDS = ["parity", "cyclic5", "cyclic7", "S5", "A5"]
 NAMES = ["state_parity", "state_cyclic", "state_s5", "state_a5"]
 
@@ -78,7 +84,9 @@ def test_targets_equal_brute_force_running_product(name: str, extra: dict, group
 
 
 @pytest.mark.parametrize("name, extra, group, order", GROUPS, ids=IDS)
-def test_reference_solver_on_prefixes_reaches_accuracy_one_at_every_length(name: str, extra: dict, group: str, order: int) -> None:
+def test_reference_solver_on_prefixes_reaches_accuracy_one_at_every_length(
+    name: str, extra: dict, group: str, order: int
+) -> None:
     task = get_task(name, **extra)
     checks.assert_solves_every_length(task, 12, lambda batch: causal_predictions(task, group, batch))
 
@@ -125,7 +133,9 @@ def test_each_group_is_registered_by_its_own_name() -> None:
     assert set(NAMES) <= set(list_tasks()) and "state_tracking" not in list_tasks()
     for name in NAMES:
         cls = get_task_entry(name).obj
-        assert cls.family == "state_tracking" and get_task(name).spec().targets == "several"  # a target at every position
+        assert (
+            cls.family == "state_tracking" and get_task(name).spec().targets == "several"
+        )  # a target at every position
 
 
 @pytest.mark.parametrize("name, extra, group, order", GROUPS, ids=IDS)

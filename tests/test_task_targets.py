@@ -5,6 +5,7 @@ has information after a target would let such a model read answers; one that say
 only refuses models needlessly. Checked at the default settings and at every profile's, at the training length
 and the first longer one.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -47,7 +48,8 @@ def test_targets_declaration_matches_the_mask(name: str, label: str, params: dic
         last = single_target_then_padding(batch)
         assert (spec.targets == "last") == last, (
             f"{name} ({label}, length {length}): targets={spec.targets!r} but the batch has "
-            f"{'one target per row with only padding after it' if last else 'targets before other information'}")
+            f"{'one target per row with only padding after it' if last else 'targets before other information'}"
+        )
 
 
 def test_the_last_target_tasks() -> None:

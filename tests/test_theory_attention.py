@@ -1,4 +1,5 @@
 """`attention1`: the one-layer softmax attention of the theory papers computes exactly its documented form."""
+
 from __future__ import annotations
 
 import math

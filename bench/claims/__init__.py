@@ -1,2 +1,1 @@
-"""Layer 6, claims: the papers' headline separations as runnable, statistically judged experiments.
-"""
+"""Layer 6, claims: the papers' headline separations as runnable, statistically judged experiments."""

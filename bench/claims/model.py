@@ -6,6 +6,7 @@ the budget per profile (`quick` sized for a 2-core CPU in about ten minutes, `pa
 and the rules (`bench.claims.rules`) that decide the verdict. Measured numbers never live here: they are
 computed from stored records when the page is generated.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -81,11 +82,15 @@ class Claim:
         for budget in [*self.budgets.values(), *(f.budget for f in self.follow_ups.values())]:
             unknown = [arm for arm in budget.arch_params if arm not in names]
             if unknown:
-                raise ValueError(f"claim {self.name!r}: budget sets architecture settings for unknown arm(s) {unknown}; arms: {names}")
+                raise ValueError(
+                    f"claim {self.name!r}: budget sets architecture settings for unknown arm(s) {unknown}; arms: {names}"
+                )
         for rule in self.rules:
             missing = [arm for arm in rule.arms if arm not in names]
             if missing:
-                raise ValueError(f"claim {self.name!r}: rule {rule.describe()!r} names unknown arm(s) {missing}; arms: {names}")
+                raise ValueError(
+                    f"claim {self.name!r}: rule {rule.describe()!r} names unknown arm(s) {missing}; arms: {names}"
+                )
 
     def budget(self, profile: str) -> Budget:
         return self.budgets.get(profile, Budget())
@@ -128,10 +133,19 @@ def plan_claim(claim: Claim, profile: Any, follow_up: FollowUp | None = None) ->
 
     budget = follow_up.budget if follow_up else claim.budget(profile.name)
     arms = [arm for arm in claim.arms if not follow_up or not follow_up.arms or arm.name in follow_up.arms]
-    return {arm.name: plan(claim.task, [arm.arch], profile, seeds=list(budget.seeds) if budget.seeds else None,
-                           preset=budget.preset, task_grid=[{**claim.task_params, **budget.task_params, **arm.task_params}],
-                           arch_grid=[{**arm.arch_params, **budget.arch_params.get(arm.name, {})}], train_overrides=dict(budget.train))
-            for arm in arms}
+    return {
+        arm.name: plan(
+            claim.task,
+            [arm.arch],
+            profile,
+            seeds=list(budget.seeds) if budget.seeds else None,
+            preset=budget.preset,
+            task_grid=[{**claim.task_params, **budget.task_params, **arm.task_params}],
+            arch_grid=[{**arm.arch_params, **budget.arch_params.get(arm.name, {})}],
+            train_overrides=dict(budget.train),
+        )
+        for arm in arms
+    }
 
 
 def describe_budget(budget: Budget) -> str:

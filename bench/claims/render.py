@@ -4,6 +4,7 @@ Kept apart from the rules (`bench.claims.rules`), the claim model and the catalo
 pure data and presentation can change without touching what decides them. Every measured number on the
 page comes from the stored records through `bench.results.measures`; the catalogue's prose carries none.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -33,8 +34,15 @@ class Outcome:
     follow_up_records: Records | None = None
 
 
-def claim_plot(path: str | Path, title: str, records: Records, train_length: int, chance: float | None,
-               solved_at: float | None, metric: str) -> Path:
+def claim_plot(
+    path: str | Path,
+    title: str,
+    records: Records,
+    train_length: int,
+    chance: float | None,
+    solved_at: float | None,
+    metric: str,
+) -> Path:
     """Each arm's metric against the test length (mean and 95% band over seeds): the picture behind a
     verdict, whether it compares lengths or only the training length."""
     from bench.report.plots import Series, curve_plot
@@ -45,11 +53,29 @@ def claim_plot(path: str | Path, title: str, records: Records, train_length: int
         lengths = sorted({int(k) for m in metrics for k in m.get("by_length") or {}})
         estimates = [_estimate([measures.at_length(m, n) for m in metrics]) for n in lengths]
         family = arm_records[0]["arch"] if arm_records else arm
-        series.append(Series(arm, family, lengths, [e.mean if e else None for e in estimates],
-                             [e.low if e else None for e in estimates], [e.high if e else None for e in estimates]))
+        series.append(
+            Series(
+                arm,
+                family,
+                lengths,
+                [e.mean if e else None for e in estimates],
+                [e.low if e else None for e in estimates],
+                [e.high if e else None for e in estimates],
+            )
+        )
     scale = get_metric(metric)  # its plot range (r2: drawn down to -1, see bench.contract.metrics)
-    return curve_plot(path, series, title=title, xlabel="test length", ylabel=metric, chance=chance,
-                      solved_at=solved_at, train_x=train_length, floor=scale.low, ceiling=scale.high)
+    return curve_plot(
+        path,
+        series,
+        title=title,
+        xlabel="test length",
+        ylabel=metric,
+        chance=chance,
+        solved_at=solved_at,
+        train_x=train_length,
+        floor=scale.low,
+        ceiling=scale.high,
+    )
 
 
 def _estimate(values: Sequence[float | None]) -> Any:
@@ -63,9 +89,16 @@ def arm_table(records: Records) -> str:
     length marked). The figures a claim's note explains in words."""
     runs = {arm: ok_runs(arm_records) for arm, arm_records in records.items()}
     lengths = sorted({int(k) for rs in runs.values() for r in rs for k in r["metrics"].get("by_length") or {}})
-    trained = {int(r["task_config"]["length"]) for rs in runs.values() for r in rs if "length" in (r.get("task_config") or {})}
-    headers = ["arm", "seeds", "solved", "median samples to solve",
-               *(f"length {n}" + (" (trained)" if n in trained else "") for n in lengths)]
+    trained = {
+        int(r["task_config"]["length"]) for rs in runs.values() for r in rs if "length" in (r.get("task_config") or {})
+    }
+    headers = [
+        "arm",
+        "seeds",
+        "solved",
+        "median samples to solve",
+        *(f"length {n}" + (" (trained)" if n in trained else "") for n in lengths),
+    ]
     rows = []
     for arm, rs in runs.items():
         metrics = [r["metrics"] for r in rs]
@@ -80,10 +113,16 @@ def arm_table(records: Records) -> str:
 
 def verdict_table(verdicts: Sequence[ClaimVerdict], tablefmt: str = "github") -> str:
     """One row per claim: name, the paper's figure, ours (intervals and seed counts), the verdict and why."""
-    rows = [[v.claim.name, v.claim.paper_figure, v.figure, v.verdict + (f" ({v.reasons})" if v.reasons else "")]
-            for v in verdicts]
-    return tabulate(rows, headers=["claim", "paper's figure", "our figure (95% CI, n seeds)", "verdict"],
-                    tablefmt=tablefmt, disable_numparse=True)
+    rows = [
+        [v.claim.name, v.claim.paper_figure, v.figure, v.verdict + (f" ({v.reasons})" if v.reasons else "")]
+        for v in verdicts
+    ]
+    return tabulate(
+        rows,
+        headers=["claim", "paper's figure", "our figure (95% CI, n seeds)", "verdict"],
+        tablefmt=tablefmt,
+        disable_numparse=True,
+    )
 
 
 def render_doc(outcomes: Sequence[Outcome], profile: str, command: str, plots: Mapping[str, str] | None = None) -> str:
@@ -109,8 +148,11 @@ def render_doc(outcomes: Sequence[Outcome], profile: str, command: str, plots: M
         "",
         "| claim | paper | verdict | follow-up |",
         "|---|---|---|---|",
-        *(f"| [{o.verdict.claim.name}](#{o.verdict.claim.name}) | {o.verdict.claim.paper} | {o.verdict.verdict} | "
-          f"{_follow_up_cell(o)} |" for o in outcomes),
+        *(
+            f"| [{o.verdict.claim.name}](#{o.verdict.claim.name}) | {o.verdict.claim.paper} | {o.verdict.verdict} | "
+            f"{_follow_up_cell(o)} |"
+            for o in outcomes
+        ),
     ]
     for o in outcomes:
         v, claim = o.verdict, o.verdict.claim
@@ -146,8 +188,12 @@ def render_doc(outcomes: Sequence[Outcome], profile: str, command: str, plots: M
                 lines += ["", arm_table(o.follow_up_records)]
         if claim.note:
             lines += ["", f"**Note**: {claim.note}"]
-        lines += ["", f"Reproduce: `archbench reproduce {claim.name} --profile {profile}"
-                  + (" --follow-ups" if o.follow_up else "") + "`"]
+        lines += [
+            "",
+            f"Reproduce: `archbench reproduce {claim.name} --profile {profile}"
+            + (" --follow-ups" if o.follow_up else "")
+            + "`",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ tested on fabricated records.
 Verdicts are deliberately three-valued: with the few seeds a CPU affords, "the interval overlaps" is
 common and must read as "inconclusive", never as "reproduced" or as "refuted".
 """
+
 from __future__ import annotations
 
 import statistics
@@ -68,9 +69,12 @@ class Quantity:
         return measures.first_beyond_training(metrics, train_length(run))
 
     def describe(self) -> str:
-        return {"in_distribution": "in-distribution metric", "ood_mean": "mean metric beyond the training length",
-                "at_length": f"metric at length {self.length}",
-                "first_beyond": "metric at the shortest test length beyond the training length"}[self.kind]
+        return {
+            "in_distribution": "in-distribution metric",
+            "ood_mean": "mean metric beyond the training length",
+            "at_length": f"metric at length {self.length}",
+            "first_beyond": "metric at the shortest test length beyond the training length",
+        }[self.kind]
 
 
 IN_DISTRIBUTION = Quantity("in_distribution")
@@ -158,10 +162,18 @@ class Exceeds:
         diff = differ(a, b)
         figure = f"{self.quantity.describe()}: {self.a} {_estimate_text(a)} vs {self.b} {_estimate_text(b)}"
         if diff.low is None or diff.high is None:
-            return Outcome(INCONCLUSIVE, figure, f"too few seeds: needs at least {MIN_SEEDS} values per arm, got {len(a)} and {len(b)}")
+            return Outcome(
+                INCONCLUSIVE,
+                figure,
+                f"too few seeds: needs at least {MIN_SEEDS} values per arm, got {len(a)} and {len(b)}",
+            )
         figure += f"; difference {diff.format()}"
         if diff.high <= 0 or diff.high < self.margin:
-            return Outcome(NOT_REPRODUCED, figure, f"{self.a} is not above {self.b}" + (f" by {self.margin:g}" if self.margin else ""))
+            return Outcome(
+                NOT_REPRODUCED,
+                figure,
+                f"{self.a} is not above {self.b}" + (f" by {self.margin:g}" if self.margin else ""),
+            )
         if diff.low > 0:
             return Outcome(REPRODUCED, figure)
         return Outcome(INCONCLUSIVE, figure, "the 95% interval of the difference contains 0")
@@ -239,7 +251,8 @@ class Solves:
         counts = {arm: measures.solved_count([metrics_of(r) for r in rs]) for arm, rs in runs.items()}
         figure = "; ".join(
             f"{arm} {solve_text(rs)}, in distribution {_estimate_text(_values(rs, IN_DISTRIBUTION))}"
-            for arm, rs in runs.items())
+            for arm, rs in runs.items()
+        )
         few = [arm for arm, (_, total) in counts.items() if total < MIN_SEEDS]
         if few:
             return Outcome(INCONCLUSIVE, figure, f"too few seeds: {', '.join(few)} need at least {MIN_SEEDS} runs")
@@ -278,10 +291,16 @@ class FewerSamples:
 
     def judge(self, runs_by_arm: RunsByArm) -> Outcome:
         (a, a_solved), (b, b_solved) = (_censored(runs_by_arm.get(arm, ())) for arm in (self.a, self.b))
-        figure = (f"samples to solve: {self.a} {_censored_text(runs_by_arm.get(self.a, ()), a, a_solved)} vs "
-                  f"{self.b} {_censored_text(runs_by_arm.get(self.b, ()), b, b_solved)}")
+        figure = (
+            f"samples to solve: {self.a} {_censored_text(runs_by_arm.get(self.a, ()), a, a_solved)} vs "
+            f"{self.b} {_censored_text(runs_by_arm.get(self.b, ()), b, b_solved)}"
+        )
         if len(a) < MIN_SEEDS or len(b) < MIN_SEEDS:
-            return Outcome(INCONCLUSIVE, figure, f"too few seeds: needs at least {MIN_SEEDS} runs per arm, got {len(a)} and {len(b)}")
+            return Outcome(
+                INCONCLUSIVE,
+                figure,
+                f"too few seeds: needs at least {MIN_SEEDS} runs per arm, got {len(a)} and {len(b)}",
+            )
         if all(a_solved) and statistics.mean(a) > 0:
             ratio = statistics.mean(b) / statistics.mean(a)
             figure += f"; ratio {self.b}/{self.a} {'>= ' if not all(b_solved) else ''}{ratio:.2g}"
@@ -304,5 +323,7 @@ def _censored(runs: Sequence[Run]) -> tuple[list[float], list[bool]]:
 def _censored_text(runs: Sequence[Run], values: Sequence[float], solved: Sequence[bool]) -> str:
     if not values:
         return "no run (n=0)"
-    return (f"{mean_ci(values).format(0)} ({solve_text(runs)}"
-            f"{'; mean with unsolved seeds counted at their budget' if not all(solved) else ''})")
+    return (
+        f"{mean_ci(values).format(0)} ({solve_text(runs)}"
+        f"{'; mean with unsolved seeds counted at their budget' if not all(solved) else ''})"
+    )

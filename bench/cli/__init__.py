@@ -1,2 +1,1 @@
-"""Layer 7, the command line: one module per subcommand under `bench.cli.commands`.
-"""
+"""Layer 7, the command line: one module per subcommand under `bench.cli.commands`."""

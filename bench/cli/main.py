@@ -4,6 +4,7 @@ Every user mistake is an `ArchbenchError`, printed as one line with exit status 
 Ctrl-C and SIGTERM stop a command cleanly (`bench.run.interrupt`): finished runs stay stored, the run in
 progress is not, the command says what it kept and exits 130 (SIGINT) or 143 (SIGTERM).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,10 @@ from bench.contract.errors import ArchbenchError
 from bench.contract.registry import load_plugins
 from bench.run.interrupt import Interrupted, handle_signals
 
-PLUGIN_HELP = ("import a plugin module or .py file that registers tasks/architectures (repeatable; before or after "
-               "the subcommand; also ARCHBENCH_PLUGINS=a,b and the entry-point groups archbench.tasks / archbench.architectures)")
+PLUGIN_HELP = (
+    "import a plugin module or .py file that registers tasks/architectures (repeatable; before or after "
+    "the subcommand; also ARCHBENCH_PLUGINS=a,b and the entry-point groups archbench.tasks / archbench.architectures)"
+)
 
 
 def command_modules() -> dict[str, ModuleType]:
@@ -41,8 +44,14 @@ def build_parser(modules: dict[str, ModuleType] | None = None) -> argparse.Argum
         command = sub.add_parser(name, help=module.HELP, description=module.__doc__)
         module.add_arguments(command)
         # Its own destination: a subcommand's default would otherwise replace the plugins given before it.
-        command.add_argument("--plugin", dest="plugins_after_command", action="append", default=[],
-                             metavar="MODULE_OR_FILE", help=PLUGIN_HELP)
+        command.add_argument(
+            "--plugin",
+            dest="plugins_after_command",
+            action="append",
+            default=[],
+            metavar="MODULE_OR_FILE",
+            help=PLUGIN_HELP,
+        )
     return parser
 
 
@@ -68,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(interrupted_message(exc), file=sys.stderr)
             return exc.exit_status
         except KeyboardInterrupt:  # a Ctrl-C outside the handlers' reach (e.g. raised by a library's own)
-            print("archbench: interrupted (SIGINT); finished runs are stored and are skipped next time", file=sys.stderr)
+            print(
+                "archbench: interrupted (SIGINT); finished runs are stored and are skipped next time", file=sys.stderr
+            )
             return 130
         except BrokenPipeError:  # output piped into `head` and closed early: not an error worth a traceback
             sys.stderr.close()

@@ -10,6 +10,7 @@ reads the parser's actions instead and renders a fixed layout: per command a syn
 `WIDTH` columns and a table of its arguments, with the help texts exactly as written in the command
 modules. Nothing here runs a command.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,11 @@ def _usage_part(action: argparse.Action) -> str:
 
 def _visible(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     """The parser's arguments without `-h/--help`, the sub-command dispatcher and suppressed ones."""
-    return [a for a in parser._actions
-            if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) and a.help != argparse.SUPPRESS]
+    return [
+        a
+        for a in parser._actions
+        if not isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) and a.help != argparse.SUPPRESS
+    ]
 
 
 def synopsis(prog: str, parser: argparse.ArgumentParser, tail: str = "") -> str:
@@ -145,7 +149,9 @@ def render(modules: dict[str, ModuleType] | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=REGENERATE, description="Write docs/cli.md from the archbench parser.")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the parser, write nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the file differs from the parser, write nothing"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH, help="page to write or check (default: docs/cli.md)")
     args = parser.parse_args(argv)
     text = render()

@@ -17,6 +17,7 @@ Direction: every metric registered today is higher-is-better. Early stopping at 
 learning-rate selection and the sample-complexity search compare with `>=`; a lower-is-better metric must
 make those read `higher_is_better` before it is registered.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -44,11 +45,20 @@ class Metric:
         return a > b if self.higher_is_better else a < b
 
 
-METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("accuracy", True, 0.0, 1.0, "fraction of scored positions predicted correctly (pooled over the batch)"),
-    Metric("exact_match", True, 0.0, 1.0, "fraction of sequences whose every scored position is correct"),
-    Metric("r2", True, -1.0, 1.0, "coefficient of determination over scored positions (1 perfect, 0 the mean predictor)"),
-)}
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", True, 0.0, 1.0, "fraction of scored positions predicted correctly (pooled over the batch)"),
+        Metric("exact_match", True, 0.0, 1.0, "fraction of sequences whose every scored position is correct"),
+        Metric(
+            "r2",
+            True,
+            -1.0,
+            1.0,
+            "coefficient of determination over scored positions (1 perfect, 0 the mean predictor)",
+        ),
+    )
+}
 
 
 def get_metric(name: str) -> Metric:

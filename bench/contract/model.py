@@ -5,6 +5,7 @@ members of `SequenceModel` beyond `forward` are optional: they are read only thr
 which supply the defaults, so a plain module (or one from another codebase) is a valid architecture as is.
 `bench.run.contract_checks` (`archbench check-arch`) holds a model to what it declares here.
 """
+
 from __future__ import annotations
 
 from typing import Protocol
@@ -97,6 +98,8 @@ def num_parameters(model: nn.Module) -> int:
     """Trainable parameters; a lazy model must be materialized first (its shapes are unknown until then)."""
     params = [p for p in model.parameters() if p.requires_grad]
     if any(is_lazy(p) for p in params):
-        raise ArchbenchError(f"{type(model).__name__} has lazy parameters whose shapes are not known yet: "
-                             "count them after `materialize(model, spec)` (build_architecture does it)")
+        raise ArchbenchError(
+            f"{type(model).__name__} has lazy parameters whose shapes are not known yet: "
+            "count them after `materialize(model, spec)` (build_architecture does it)"
+        )
     return sum(p.numel() for p in params)

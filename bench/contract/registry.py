@@ -6,6 +6,7 @@ through the entry-point groups `archbench.tasks` / `archbench.architectures`, th
 or the `ARCHBENCH_PLUGINS` environment variable (comma-separated modules or .py files).
 Every lookup and every parameter is validated here, so a typo fails before any training starts.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -118,9 +119,7 @@ def register_architecture(
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        ARCHITECTURES.add(
-            Entry(name, "architecture", fn, dict(presets or {}), width_param, width_multiple)
-        )
+        ARCHITECTURES.add(Entry(name, "architecture", fn, dict(presets or {}), width_param, width_multiple))
         return fn
 
     return decorate
@@ -165,7 +164,8 @@ def _load_builtin(package: str) -> None:
             return  # already ours (imported by name from a checkout, or loaded here before)
         raise ArchbenchError(
             f"a module named {package!r} ({where or 'built in'}) was imported before archbench's built-in "
-            f"{package} ({init.parent}); rename that module so that it does not shadow archbench's")
+            f"{package} ({init.parent}); rename that module so that it does not shadow archbench's"
+        )
     if not init.is_file():  # an unusual installation: fall back to the import system
         importlib.import_module(package)
         return
@@ -198,7 +198,10 @@ def _load_entry_points() -> None:
             try:
                 loaded = ep.load()
             except Exception as exc:  # a broken third-party package must not take the suite down
-                print(f"archbench: warning: plugin entry point {ep.name!r} ({ep.value}) failed to load: {exc}", file=sys.stderr)
+                print(
+                    f"archbench: warning: plugin entry point {ep.name!r} ({ep.value}) failed to load: {exc}",
+                    file=sys.stderr,
+                )
                 continue
             registry = TASKS if kind == "task" else ARCHITECTURES
             # An entry point may name a module (whose decorators registered it) or the object itself.
@@ -234,10 +237,14 @@ def load_plugins(plugins: list[str]) -> None:
                 importlib.import_module(plugin)
         except ModuleNotFoundError as exc:
             if is_file or not (exc.name and (plugin == exc.name or plugin.startswith(exc.name + "."))):
-                raise ArchbenchError(f"plugin {plugin!r} failed to import: {_one_line(exc, path if is_file else None)}") from exc
+                raise ArchbenchError(
+                    f"plugin {plugin!r} failed to import: {_one_line(exc, path if is_file else None)}"
+                ) from exc
             raise ArchbenchError(f"plugin {plugin!r} cannot be imported: {exc}") from exc  # no such module
         except Exception as exc:
-            raise ArchbenchError(f"plugin {plugin!r} failed to import: {_one_line(exc, path if is_file else None)}") from exc
+            raise ArchbenchError(
+                f"plugin {plugin!r} failed to import: {_one_line(exc, path if is_file else None)}"
+            ) from exc
 
 
 def _exec_file(path: Path, module_name: str) -> None:
@@ -320,7 +327,9 @@ def validate_params(entry: Entry, params: dict[str, Any]) -> dict[str, Any]:
                 f"{entry.kind} {entry.name!r} has no parameter {key!r}.{hint} "
                 f"Accepted: {', '.join(accepted) or '(none)'}"
             )
-        out[key] = coerce(value, hints.get(key, _default_type(accepted[key])), f"{entry.kind} {entry.name!r} parameter {key!r}")
+        out[key] = coerce(
+            value, hints.get(key, _default_type(accepted[key])), f"{entry.kind} {entry.name!r} parameter {key!r}"
+        )
     return out
 
 
@@ -329,7 +338,7 @@ def _type_hints(obj: Callable[..., Any]) -> dict[str, Any]:
     module that wrote it: a dataclass subclass's generated `__init__` resolves names only in the subclass's
     module, where a `Literal` alias of its base (e.g. a shared `OutputMode`) is missing."""
     hints: dict[str, Any] = {}
-    for target in ((obj, obj.__init__) if inspect.isclass(obj) else (obj,)):
+    for target in (obj, obj.__init__) if inspect.isclass(obj) else (obj,):
         try:
             hints.update(typing.get_type_hints(target))
         except Exception:
@@ -369,7 +378,11 @@ def coerce(value: Any, annotation: Any, what: str) -> Any:
     if origin in (tuple, list):
         items = value.split(",") if isinstance(value, str) else list(value)
         item_type = args[0] if args else Any
-        converted = [coerce(v.strip() if isinstance(v, str) else v, item_type, what) for v in items if not (isinstance(v, str) and not v.strip())]
+        converted = [
+            coerce(v.strip() if isinstance(v, str) else v, item_type, what)
+            for v in items
+            if not (isinstance(v, str) and not v.strip())
+        ]
         return tuple(converted) if origin is tuple else converted
     if annotation is bool:
         if isinstance(value, bool):

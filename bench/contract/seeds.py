@@ -1,4 +1,5 @@
 """Seeds derived from named parts: the same on every machine and every Python run (unlike `hash`)."""
+
 from __future__ import annotations
 
 import hashlib

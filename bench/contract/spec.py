@@ -1,4 +1,5 @@
 """The two data types every task and every architecture agree on: `TaskSpec` and `Batch`."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -3,6 +3,7 @@
 A task is a dataclass (its fields are its parameters, validated in `__post_init__`) registered with
 `@register_task`. It never depends on an architecture.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,8 +44,11 @@ class Task(ABC):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A task class naming an unregistered metric fails when it is defined, not after a training run."""
         super().__init_subclass__(**kwargs)
-        require(cls.metric in METRICS, f"task class {cls.__module__}.{cls.__qualname__}: metric must be one of "
-                                       f"{', '.join(METRICS)}; got {cls.metric!r}")
+        require(
+            cls.metric in METRICS,
+            f"task class {cls.__module__}.{cls.__qualname__}: metric must be one of "
+            f"{', '.join(METRICS)}; got {cls.metric!r}",
+        )
 
     @property
     @abstractmethod

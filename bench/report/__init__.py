@@ -1,2 +1,1 @@
-"""Layer 5, reporting: aggregation over seeds, tables, plots, provenance and the published leaderboard page.
-"""
+"""Layer 5, reporting: aggregation over seeds, tables, plots, provenance and the published leaderboard page."""

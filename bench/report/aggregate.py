@@ -16,6 +16,7 @@ Learning-rate validation runs (`bench.run.lr_select`: grid x validation seeds) a
 must never be averaged into a reported figure; `validation_keys` finds them from the `lr_selection`
 evidence of the reported runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -133,9 +134,14 @@ class Cell:
 
 def cell_key(entry: Mapping[str, Any]) -> CellKey:
     """The configuration of a run record (or of anything stored with the same fields, e.g. a search)."""
-    return CellKey(entry["task"], canonical_json(entry.get("task_config") or {}), entry["arch"],
-                   canonical_json(entry.get("arch_config") or {}), entry.get("preset"),
-                   canonical_json(normalized_train(entry.get("train_config") or {})))
+    return CellKey(
+        entry["task"],
+        canonical_json(entry.get("task_config") or {}),
+        entry["arch"],
+        canonical_json(entry.get("arch_config") or {}),
+        entry.get("preset"),
+        canonical_json(normalized_train(entry.get("train_config") or {})),
+    )
 
 
 def validation_keys(records: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -171,9 +177,14 @@ def primary_setting(cells: list[Cell]) -> tuple[str | None, str] | None:
         per_setting[cell.key.setting].append(cell)
     if not per_setting:
         return None
-    return max(per_setting, key=lambda s: (len({c.label for c in per_setting[s]}),
-                                           sum(len(c.ok) for c in per_setting[s]),
-                                           max(_latest(c) for c in per_setting[s])))
+    return max(
+        per_setting,
+        key=lambda s: (
+            len({c.label for c in per_setting[s]}),
+            sum(len(c.ok) for c in per_setting[s]),
+            max(_latest(c) for c in per_setting[s]),
+        ),
+    )
 
 
 def representative(cells: list[Cell]) -> Cell:

@@ -8,6 +8,7 @@ used in tables: per seed, the mean over every length beyond the training length
 interval of that over seeds. A model that cannot take some longer length gets an n/a summary rather than
 a mean over fewer (easier) lengths, so summaries in one column always average the same lengths.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -66,15 +67,19 @@ def length_curves(records: Iterable[dict[str, Any]], method: str = DEFAULT_METHO
         train_length = int(group[0]["task_config"]["length"])
         lengths = sorted({int(k) for r in group for k in r["metrics"]["by_length"]})
         by_seed = [r["metrics"] for r in group]
-        points = tuple(LengthPoint(n, over_seeds((at_length(m, n) for m in by_seed), method), n == train_length)
-                       for n in lengths)
+        points = tuple(
+            LengthPoint(n, over_seeds((at_length(m, n) for m in by_seed), method), n == train_length) for n in lengths
+        )
         summary = over_seeds((run_beyond_training_mean(m, train_length) for m in by_seed), method)
-        curves.append(LengthCurve(task, label, group[0]["metrics"]["metric"], train_length, points, summary, len(group)))
+        curves.append(
+            LengthCurve(task, label, group[0]["metrics"]["metric"], train_length, points, summary, len(group))
+        )
     return curves
 
 
-def length_table(records: Iterable[dict[str, Any]], tablefmt: str = "github", digits: int = 3,
-                 method: str = DEFAULT_METHOD) -> str:
+def length_table(
+    records: Iterable[dict[str, Any]], tablefmt: str = "github", digits: int = 3, method: str = DEFAULT_METHOD
+) -> str:
     """Metric at every length plus the out-of-distribution summary, one row per configuration of one task
     (one task per table, so one metric per column)."""
     curves = length_curves(records, method)
@@ -93,6 +98,5 @@ def length_table(records: Iterable[dict[str, Any]], tablefmt: str = "github", di
     for curve in curves:
         at = {p.length: p.estimate for p in curve.points}
         cells = [estimate.interval_text(digits) if (estimate := at.get(n)) else NA for n in lengths]
-        rows.append([curve.label, curve.seeds, *cells,
-                     curve.summary.interval_text(digits) if curve.summary else NA])
+        rows.append([curve.label, curve.seeds, *cells, curve.summary.interval_text(digits) if curve.summary else NA])
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)

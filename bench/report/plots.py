@@ -6,6 +6,7 @@ test and to reuse. matplotlib is the optional `plots` extra: it is imported only
 is drawn, through the object-oriented `Figure` API with the Agg canvas (no pyplot, no display, no global
 backend switch). Files are written atomically (`bench.results.atomic`).
 """
+
 from __future__ import annotations
 
 import math
@@ -92,7 +93,9 @@ def curve_plot(
     styles = _style(series)
     clipped = False
     for s in series:
-        points = [(x, m, lo, hi) for x, m, lo, hi in zip(s.x, s.mean, s.low, s.high) if m is not None and math.isfinite(m)]
+        points = [
+            (x, m, lo, hi) for x, m, lo, hi in zip(s.x, s.mean, s.low, s.high) if m is not None and math.isfinite(m)
+        ]
         if not points:
             continue
         xs = [p[0] for p in points]
@@ -102,8 +105,14 @@ def curve_plot(
         top = (lambda v: v) if ceiling is None else (lambda v: min(v, ceiling))
         band = [(p[0], clip(p[2]), top(p[3])) for p in points if p[2] is not None and p[3] is not None]
         if band:
-            ax.fill_between([b[0] for b in band], [b[1] for b in band], [b[2] for b in band],
-                            color=styles[s.label]["color"], alpha=0.15, linewidth=0)
+            ax.fill_between(
+                [b[0] for b in band],
+                [b[1] for b in band],
+                [b[2] for b in band],
+                color=styles[s.label]["color"],
+                alpha=0.15,
+                linewidth=0,
+            )
     if chance is not None:
         ax.axhline(chance, color="0.45", linestyle=":", linewidth=1.0, label=f"chance ({chance:.3g})")
     if solved_at is not None:

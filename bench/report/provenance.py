@@ -3,6 +3,7 @@
 Kept apart from the page layout (`bench.report.publish`) because it answers a different question: not "what
 was measured" but "how would I reproduce it".
 """
+
 from __future__ import annotations
 
 import collections
@@ -21,11 +22,17 @@ def git_commit(where: Path) -> str:
     if shutil.which("git") is None:
         return "unknown (git not installed)"
     try:
-        head = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return "none (not a git checkout)"
-        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (git failed)"
     return head.stdout.strip() + (" with uncommitted changes" if dirty else "")
@@ -38,8 +45,9 @@ def _values(records: Sequence[Mapping[str, Any]], name: str) -> str:
     return ", ".join(f"{v} ({n} runs)" for v, n in counts.most_common())
 
 
-def provenance(records: Sequence[Mapping[str, Any]], store: RecordStore, command: str, plots: str,
-               left_out: list[str]) -> list[str]:
+def provenance(
+    records: Sequence[Mapping[str, Any]], store: RecordStore, command: str, plots: str, left_out: list[str]
+) -> list[str]:
     """Where every number came from: commands, versions, hardware, dates."""
     created = sorted(r["created"] for r in records if r.get("created"))
     commands = collections.Counter(r.get("command") or "(not recorded)" for r in records)

@@ -12,6 +12,7 @@ Which cells a task shows: the online runs (fresh samples every step) of the task
 (`aggregate.primary_setting`); runs with a fixed training-set size feed the sample-complexity chart.
 Other settings are counted under the task, and `archbench results --task NAME` lists them.
 """
+
 from __future__ import annotations
 
 import collections
@@ -79,11 +80,15 @@ class Page:
         """What was read but not counted, in words."""
         notes = []
         if self.stale_left_out:
-            notes.append(f"{len(self.stale_left_out)} stale records left out (made by other code or packages; "
-                         "`archbench results --stale` lists them, `--include-stale` counts them)")
+            notes.append(
+                f"{len(self.stale_left_out)} stale records left out (made by other code or packages; "
+                "`archbench results --stale` lists them, `--include-stale` counts them)"
+            )
         if self.validation_left_out:
-            notes.append(f"{self.validation_left_out} learning-rate validation runs left out (they chose the lr, "
-                         "so they are not reported)")
+            notes.append(
+                f"{self.validation_left_out} learning-rate validation runs left out (they chose the lr, "
+                "so they are not reported)"
+            )
         if self.problems:
             notes.append(f"{len(self.problems)} unreadable lines skipped ({'; '.join(self.problems[:3])})")
         return notes
@@ -99,13 +104,30 @@ def task_info(name: str, cells: list[Cell]) -> TaskInfo:
         cls = get_task_entry(name).obj
         task = get_task(name, **config)
     except ArchbenchError:
-        return TaskInfo(name, metric, None, config.get("solved_at"), config.get("length"),
-                        tuple(config.get("eval_lengths") or ()), "", "")
-    return TaskInfo(name, metric, task.chance, task.solved_at, task.length, tuple(task.eval_lengths),
-                    getattr(cls, "paper", ""), getattr(cls, "reported", ""))
+        return TaskInfo(
+            name,
+            metric,
+            None,
+            config.get("solved_at"),
+            config.get("length"),
+            tuple(config.get("eval_lengths") or ()),
+            "",
+            "",
+        )
+    return TaskInfo(
+        name,
+        metric,
+        task.chance,
+        task.solved_at,
+        task.length,
+        tuple(task.eval_lengths),
+        getattr(cls, "paper", ""),
+        getattr(cls, "reported", ""),
+    )
 
 
 # --- cell texts -------------------------------------------------------------------------------------------
+
 
 def seeds_text(cell: Cell) -> str:
     failed = f" (+{len(cell.failed)} failed)" if cell.failed else ""
@@ -164,6 +186,7 @@ def _int_or_na(value: Any) -> str:
 
 # --- sample complexity (hook) --------------------------------------------------------------------------
 
+
 def sample_complexity(records_dir: Path, task: str) -> dict[aggregate.CellKey, str]:
     """Cell -> "n* in [last failing, first passing]" from the searches `archbench sample-complexity` stored
     beside the run records (`bench.run.sample_complexity.load_results`). A search belongs to the cell whose
@@ -175,6 +198,7 @@ def sample_complexity(records_dir: Path, task: str) -> dict[aggregate.CellKey, s
 
 
 # --- tables ---------------------------------------------------------------------------------------------
+
 
 def overview(columns: list[str], rows: dict[str, tuple[TaskInfo, dict[str, Cell]]], tablefmt: str) -> str:
     """Task x architecture: the in-distribution metric of each task's primary setting."""
@@ -193,13 +217,26 @@ def _chance_suffix(info: TaskInfo) -> str:
     return f", chance {info.chance:.3g}" if info.chance is not None else ""
 
 
-def task_table(info: TaskInfo, cells: list[Cell], names: dict[int, str], complexity: dict[aggregate.CellKey, str], tablefmt: str) -> str:
+def task_table(
+    info: TaskInfo, cells: list[Cell], names: dict[int, str], complexity: dict[aggregate.CellKey, str], tablefmt: str
+) -> str:
     """One row per configuration: metric in and beyond training, solving, sample complexity, speed, size."""
     cell_marks = marks(cells)
     train = f" @{info.length}" if info.length is not None else ""
-    headers = ["architecture", "params", "state size", "seeds", f"{info.metric}{train} (in distribution)",
-               f"{info.metric} beyond training (mean)", "solved", "sample complexity n* [bracket]",
-               "samples to solve (median)", "time to solve s (median)", "train samples/s", "inference samples/s"]
+    headers = [
+        "architecture",
+        "params",
+        "state size",
+        "seeds",
+        f"{info.metric}{train} (in distribution)",
+        f"{info.metric} beyond training (mean)",
+        "solved",
+        "sample complexity n* [bracket]",
+        "samples to solve (median)",
+        "time to solve s (median)",
+        "train samples/s",
+        "inference samples/s",
+    ]
     rows = []
     for cell in cells:
         name = names[id(cell)]
@@ -207,22 +244,32 @@ def task_table(info: TaskInfo, cells: list[Cell], names: dict[int, str], complex
             rows.append([name, NA, NA, seeds_text(cell), "failed"] + [NA] * 7)
             continue
         curve = length_curves([{**r, "label": name} for r in cell.ok])[0]
-        rows.append([
-            name, _int_or_na(cell.first("num_parameters")), _int_or_na(cell.first("state_size")), seeds_text(cell),
-            metric_text(cell, cell_marks.get(id(cell), "")), estimate_text(curve.summary), solved_text(cell),
-            complexity.get(cell.key, MISSING),
-            median_to_solve(cell.metrics),
-            median_time_to_solve_text(cell.metrics),
-            estimate_text(cell.estimate("train_samples_per_s"), 0),
-            estimate_text(cell.estimate("inference_samples_per_s"), 0),
-        ])
+        rows.append(
+            [
+                name,
+                _int_or_na(cell.first("num_parameters")),
+                _int_or_na(cell.first("state_size")),
+                seeds_text(cell),
+                metric_text(cell, cell_marks.get(id(cell), "")),
+                estimate_text(curve.summary),
+                solved_text(cell),
+                complexity.get(cell.key, MISSING),
+                median_to_solve(cell.metrics),
+                median_time_to_solve_text(cell.metrics),
+                estimate_text(cell.estimate("train_samples_per_s"), 0),
+                estimate_text(cell.estimate("inference_samples_per_s"), 0),
+            ]
+        )
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
 def failure_notes(cells: list[Cell], names: dict[int, str]) -> list[str]:
     """One line per configuration with failed seeds: how many, and the first error (from its record)."""
-    return [f"- {names[id(c)]}: {len(c.failed)} of {len(c.records)} runs failed: `{c.error() or 'no error recorded'}`"
-            for c in cells if c.failed]
+    return [
+        f"- {names[id(c)]}: {len(c.failed)} of {len(c.records)} runs failed: `{c.error() or 'no error recorded'}`"
+        for c in cells
+        if c.failed
+    ]
 
 
 def setting_text(cells: list[Cell]) -> str:
@@ -232,14 +279,21 @@ def setting_text(cells: list[Cell]) -> str:
     lr = f"lr {lrs[0]:g}" if len(lrs) == 1 else "lr per architecture (" + ", ".join(f"{v:g}" for v in lrs) + ")"
     selected = any(r.get("lr_selection") for c in cells for r in c.ok)
     stop = ", stopping early at solved_at" if train.get("early_stop") else ""
-    data = "online (fresh samples every step)" if train.get("n_train") is None else f"a fixed training set of {train['n_train']:,}"
+    data = (
+        "online (fresh samples every step)"
+        if train.get("n_train") is None
+        else f"a fixed training set of {train['n_train']:,}"
+    )
     steps = train.get("steps")
     budget = f"up to {steps:,} steps of batch" if isinstance(steps, int) else "batch"
-    return (f"preset {cells[0].key.preset or 'none'} · {budget} {train.get('batch_size', '?')}{stop} · {lr}"
-            f"{' (selected on validation seeds)' if selected else ''} · {data}")
+    return (
+        f"preset {cells[0].key.preset or 'none'} · {budget} {train.get('batch_size', '?')}{stop} · {lr}"
+        f"{' (selected on validation seeds)' if selected else ''} · {data}"
+    )
 
 
 # --- plots ----------------------------------------------------------------------------------------------
+
 
 def length_series(cells: list[Cell], names: dict[int, str]) -> list[Series]:
     series = []
@@ -264,13 +318,28 @@ def sample_series(cells: list[Cell]) -> list[Series]:
     for label, points in by_label.items():
         xs = sorted(points)
         estimates = [points[n].figure_estimate(in_distribution) for n in xs]
-        series.append(Series(label, points[xs[0]].key.arch, xs, [e.mean if e else None for e in estimates],
-                             [e.low if e else None for e in estimates], [e.high if e else None for e in estimates]))
+        series.append(
+            Series(
+                label,
+                points[xs[0]].key.arch,
+                xs,
+                [e.mean if e else None for e in estimates],
+                [e.low if e else None for e in estimates],
+                [e.high if e else None for e in estimates],
+            )
+        )
     return series
 
 
-def task_plots(info: TaskInfo, shown: list[Cell], all_cells: list[Cell], names: dict[int, str],
-               plots_dir: Path, page_dir: Path, plot_format: str) -> list[str]:
+def task_plots(
+    info: TaskInfo,
+    shown: list[Cell],
+    all_cells: list[Cell],
+    names: dict[int, str],
+    plots_dir: Path,
+    page_dir: Path,
+    plot_format: str,
+) -> list[str]:
     """Markdown for the task's two charts, or a note saying why one is missing."""
     metric = METRICS.get(info.metric)  # its plot range; a metric this version does not know (an old record): none
     floor, ceiling = (metric.low, metric.high) if metric is not None else (None, None)
@@ -278,25 +347,45 @@ def task_plots(info: TaskInfo, shown: list[Cell], all_cells: list[Cell], names: 
     order = lambda s: (family_rank(s.family), s.label)  # noqa: E731
     lengths = sorted(length_series(shown, names), key=order)
     if any(sum(m is not None for m in s.mean) > 1 for s in lengths):
-        path = curve_plot(plots_dir / f"{info.name}_length.{plot_format}", lengths,
-                          title=f"{info.name}: length generalization", xlabel="problem size (task length)",
-                          ylabel=f"{info.metric} (test)", chance=info.chance, solved_at=info.solved_at,
-                          train_x=info.length, floor=floor, ceiling=ceiling)
+        path = curve_plot(
+            plots_dir / f"{info.name}_length.{plot_format}",
+            lengths,
+            title=f"{info.name}: length generalization",
+            xlabel="problem size (task length)",
+            ylabel=f"{info.metric} (test)",
+            chance=info.chance,
+            solved_at=info.solved_at,
+            train_x=info.length,
+            floor=floor,
+            ceiling=ceiling,
+        )
         lines += [f"![{info.name}: {info.metric} vs length]({_relative(path, page_dir)})", ""]
     else:
         lines += ["_No length-generalization plot: no run was evaluated at more than one length._", ""]
     samples = sorted(sample_series(all_cells), key=order)
     if any(len(s.x) > 1 for s in samples):
-        path = curve_plot(plots_dir / f"{info.name}_samples.{plot_format}", samples,
-                          title=f"{info.name}: sample complexity", xlabel="training-set size n (log scale)",
-                          ylabel=f"{info.metric} in distribution", chance=info.chance, solved_at=info.solved_at,
-                          floor=floor, ceiling=ceiling)
+        path = curve_plot(
+            plots_dir / f"{info.name}_samples.{plot_format}",
+            samples,
+            title=f"{info.name}: sample complexity",
+            xlabel="training-set size n (log scale)",
+            ylabel=f"{info.metric} in distribution",
+            chance=info.chance,
+            solved_at=info.solved_at,
+            floor=floor,
+            ceiling=ceiling,
+        )
         lines += [f"![{info.name}: {info.metric} vs training-set size]({_relative(path, page_dir)})", ""]
     else:
-        lines += ["_No sample-complexity plot: no architecture has runs at two or more fixed training-set "
-                  "sizes (`n_train`); run `archbench sample-complexity` or `archbench run --n-train N`._", ""]
-    return lines + [f"_Plots: lines are means over seeds, bands the {method_label()} interval; a model that cannot "
-                    "take a length has no point there._"]
+        lines += [
+            "_No sample-complexity plot: no architecture has runs at two or more fixed training-set "
+            "sizes (`n_train`); run `archbench sample-complexity` or `archbench run --n-train N`._",
+            "",
+        ]
+    return lines + [
+        f"_Plots: lines are means over seeds, bands the {method_label()} interval; a model that cannot "
+        "take a length has no point there._"
+    ]
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -306,6 +395,7 @@ def _relative(path: Path, start: Path) -> str:
 
 
 # --- the page -------------------------------------------------------------------------------------------
+
 
 def load(store: RecordStore, tasks: list[str] | None, include_stale: bool) -> Page:
     """The records the page counts, or an `ArchbenchError` saying what to run or what matched nothing."""
@@ -318,15 +408,19 @@ def load(store: RecordStore, tasks: list[str] | None, include_stale: bool) -> Pa
         stored = sorted({r["task"] for r in records})
         missing = [t for t in tasks if t not in stored]
         if len(missing) == len(tasks):
-            raise ArchbenchError(f"no records for task(s) {', '.join(tasks)} in {store.root}; stored: {', '.join(stored)}")
+            raise ArchbenchError(
+                f"no records for task(s) {', '.join(tasks)} in {store.root}; stored: {', '.join(stored)}"
+            )
         records = [r for r in records if r["task"] in tasks]
     skip = aggregate.validation_keys(records)
     counted = [r for r in records if r["key"] not in skip]
     kept, stale = usable(counted, include_stale)
     if not kept:
         reasons = "; ".join(freshness(stale[0]).reasons)
-        raise ArchbenchError(f"all {len(stale)} matching records in {store.root} are stale ({reasons}); "
-                             "rerun them or pass --include-stale")
+        raise ArchbenchError(
+            f"all {len(stale)} matching records in {store.root} are stale ({reasons}); "
+            "rerun them or pass --include-stale"
+        )
     return Page(kept, stale, len(records) - len(counted), problems)
 
 
@@ -337,7 +431,9 @@ def shown_cells(cells: list[Cell]) -> list[Cell]:
     return sorted((c for c in online if c.key.setting == setting), key=lambda c: (family_rank(c.key.arch), c.label))
 
 
-def render(page: Page, store: RecordStore, out: Path, tablefmt: str, plots: bool, plot_format: str, command: str) -> str:
+def render(
+    page: Page, store: RecordStore, out: Path, tablefmt: str, plots: bool, plot_format: str, command: str
+) -> str:
     """The whole markdown page (plots are written on the way)."""
     per_task = aggregate.by_task(aggregate.group_cells(page.records))
     plots_dir = out.parent / "plots"
@@ -355,8 +451,10 @@ def render(page: Page, store: RecordStore, out: Path, tablefmt: str, plots: bool
         sections += task_section(info, cells, shown, names, store, tablefmt)
         if plots:
             sections += task_plots(info, shown, cells, names, plots_dir, out.parent, plot_format) + [""]
-    columns = sorted({label for _, row in overview_rows.values() for label in row},
-                     key=lambda label: (family_rank(_family(label, overview_rows)), label))
+    columns = sorted(
+        {label for _, row in overview_rows.values() for label in row},
+        key=lambda label: (family_rank(_family(label, overview_rows)), label),
+    )
     plots_note = f"plots in `{_relative(plots_dir, out.parent)}/`" if plots else "plots not drawn (--no-plots)"
     head = [
         "# archbench leaderboard",
@@ -381,18 +479,22 @@ def _family(label: str, rows: dict[str, tuple[TaskInfo, dict[str, Cell]]]) -> st
     return next(row[label].key.arch for _, row in rows.values() if label in row)
 
 
-def task_section(info: TaskInfo, cells: list[Cell], shown: list[Cell], names: dict[int, str],
-                 store: RecordStore, tablefmt: str) -> list[str]:
+def task_section(
+    info: TaskInfo, cells: list[Cell], shown: list[Cell], names: dict[int, str], store: RecordStore, tablefmt: str
+) -> list[str]:
     """Heading, source, setting, the main table and the per-length table of one task."""
     heading = f"## {info.name} — {info.metric}" + (f" (chance {info.chance:.3g}" if info.chance is not None else " (")
-    heading += (f", solved at ≥ {info.solved_at:g})" if info.solved_at is not None else ")")
+    heading += f", solved at ≥ {info.solved_at:g})" if info.solved_at is not None else ")"
     lengths = ", ".join(map(str, info.eval_lengths)) or "none"
     reported = info.reported or "not transcribed yet (a task's `reported` attribute fills this line)"
     shown_ids = {id(c) for c in shown}
     others = [c for c in cells if id(c) not in shown_ids]
-    other_note = (f"Also stored: {sum(len(c.records) for c in others)} runs in {len(others)} other configurations "
-                  f"(fixed training-set sizes or other budgets); `archbench results --task {info.name}` lists them."
-                  if others else "")
+    other_note = (
+        f"Also stored: {sum(len(c.records) for c in others)} runs in {len(others)} other configurations "
+        f"(fixed training-set sizes or other budgets); `archbench results --task {info.name}` lists them."
+        if others
+        else ""
+    )
     ok_shown = [c for c in shown if not c.all_failed]
     return [
         heading,
@@ -403,11 +505,16 @@ def task_section(info: TaskInfo, cells: list[Cell], shown: list[Cell], names: di
         "",
         task_table(info, shown, names, sample_complexity(store.root, info.name), tablefmt),
         "",
-        *(["Failed runs (seed counts above exclude them):", "", *failure_notes(shown, names), ""]
-          if any(c.failed for c in shown) else []),
+        *(
+            ["Failed runs (seed counts above exclude them):", "", *failure_notes(shown, names), ""]
+            if any(c.failed for c in shown)
+            else []
+        ),
         f"{info.metric} at every length ({method_label()}; n/a: the model cannot take that length):",
         "",
-        length_table([{**r, "label": names[id(c)]} for c in ok_shown for r in c.ok], tablefmt) if ok_shown else "(every run failed)",
+        length_table([{**r, "label": names[id(c)]} for c in ok_shown for r in c.ok], tablefmt)
+        if ok_shown
+        else "(every run failed)",
         "",
         *([other_note, ""] if other_note else []),
     ]

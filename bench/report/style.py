@@ -10,6 +10,7 @@ the registered ones, sorted, continuing the same cycle. The colours are matplotl
 replaced by near-black (grey would read as one of the grey reference lines); they are written out as hex
 so this module needs no matplotlib.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -29,4 +30,6 @@ def family_order(extra: Iterable[str] = ()) -> list[str]:
 
 def family_styles(extra: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
     """`family -> (colour, marker)` for every registered family and every family in `extra`."""
-    return {family: (COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)]) for i, family in enumerate(family_order(extra))}
+    return {
+        family: (COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)]) for i, family in enumerate(family_order(extra))
+    }

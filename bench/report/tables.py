@@ -1,4 +1,5 @@
 """Summaries of run records as tabulate tables (the `run` command's output; the leaderboard reuses them)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -57,11 +58,19 @@ def run_table(records: Sequence[Mapping[str, Any]], tablefmt: str = "github") ->
         m = [r["metrics"] for r in ok]
         done, total = solved_count(m)
         state = m[0].get("state_size")
-        row = [label, m[0]["num_parameters"], state if state is not None else NA,
-               f"{len(ok)}" + (f" (+{len(failed)} failed)" if failed else ""), f"{done}/{total}"]
+        row = [
+            label,
+            m[0]["num_parameters"],
+            state if state is not None else NA,
+            f"{len(ok)}" + (f" (+{len(failed)} failed)" if failed else ""),
+            f"{done}/{total}",
+        ]
         row += [cell([at_length(x, n) for x in m]) for n in lengths]
-        row += [cell([run_beyond_training_mean(x, int(r["task_config"]["length"])) for r, x in zip(ok, m)]),
-                median_to_solve(m),
-                cell([x["train_samples_per_s"] for x in m], 0), cell([x["wall_time_s"] for x in m], 1)]
+        row += [
+            cell([run_beyond_training_mean(x, int(r["task_config"]["length"])) for r, x in zip(ok, m)]),
+            median_to_solve(m),
+            cell([x["train_samples_per_s"] for x in m], 0),
+            cell([x["wall_time_s"] for x in m], 1),
+        ]
         rows.append(row)
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)

@@ -4,6 +4,7 @@ Why: `publish` may be interrupted (Ctrl-C, a killed CI job); a reader must then 
 page or the new one, never half a page or half a PNG. `os.replace` within one directory is atomic on
 POSIX and Windows.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -9,6 +9,7 @@ a learning rate, a task setting) is in the run key. So the digest covers exactly
 directory, and no list of exempt "presentation" modules has to be kept up to date: adding a function to
 a report, planning, storage or CLI module leaves every stored record current.
 """
+
 from __future__ import annotations
 
 import ast
@@ -138,7 +139,11 @@ def _imported_modules(source: bytes, relative: str) -> list[str]:
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = ".".join(here[: len(here) - node.level] + ([node.module] if node.module else [])) if node.level else node.module
+            base = (
+                ".".join(here[: len(here) - node.level] + ([node.module] if node.module else []))
+                if node.level
+                else node.module
+            )
             if base:
                 names.append(base)
                 names.extend(f"{base}.{alias.name}" for alias in node.names)
@@ -156,7 +161,9 @@ def _defines_names(source: bytes) -> bool:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return True
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
         if any(not (name.startswith("__") and name.endswith("__")) for name in names):
             return True
@@ -172,7 +179,12 @@ def _code_only(source: bytes) -> bytes:
         return source
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             body[:] = body[1:] or [ast.Pass()]  # in place: `body` is the node's own list
     return ast.unparse(tree).encode()  # source text, so the digest does not depend on the Python version's AST fields

@@ -14,6 +14,7 @@ stamp is stale by its schema anyway, so there is no third, "unknown" status.
 Hardware, thread counts and Python versions are not staleness: they change speed, not what is learned,
 and the leaderboard's provenance block lists them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -77,10 +78,13 @@ def reference() -> Reference:
     from bench import __version__
     from bench.results.code_version import code_version
 
-    return {"archbench": __version__, "code_version": code_version,
-            "torch": public_version(_installed_version("torch")),
-            "lightning": public_version(_installed_version("lightning")),
-            "torchmetrics": public_version(_installed_version("torchmetrics"))}
+    return {
+        "archbench": __version__,
+        "code_version": code_version,
+        "torch": public_version(_installed_version("torch")),
+        "lightning": public_version(_installed_version("lightning")),
+        "torchmetrics": public_version(_installed_version("torchmetrics")),
+    }
 
 
 def freshness(record: RunRecord, ref: Reference | None = None) -> Freshness:
@@ -91,9 +95,12 @@ def freshness(record: RunRecord, ref: Reference | None = None) -> Freshness:
     old_schema = record.get("migrated_from")
     if old_schema is not None:
         reasons.append(f"schema {old_schema} -> {SCHEMA}")
-    for name, theirs, ours in (("archbench", env["archbench"], ref["archbench"]), ("torch", env["torch"], ref["torch"]),
-                               ("lightning", env["lightning"], ref["lightning"]),
-                               ("torchmetrics", env["torchmetrics"], ref["torchmetrics"])):
+    for name, theirs, ours in (
+        ("archbench", env["archbench"], ref["archbench"]),
+        ("torch", env["torch"], ref["torch"]),
+        ("lightning", env["lightning"], ref["lightning"]),
+        ("torchmetrics", env["torchmetrics"], ref["torchmetrics"]),
+    ):
         if public_version(theirs) != ours:
             reasons.append(f"{name} {public_version(theirs) or '?'} -> {ours or '?'}")
     code, ours_code = env["code_version"], ref["code_version"](tuple(env["code_sources"]))
@@ -102,8 +109,9 @@ def freshness(record: RunRecord, ref: Reference | None = None) -> Freshness:
     return Freshness(STALE, tuple(reasons)) if reasons else Freshness(CURRENT)
 
 
-def usable(records: list[RunRecord], include_stale: bool = False,
-           ref: Reference | None = None) -> tuple[list[RunRecord], list[RunRecord]]:
+def usable(
+    records: list[RunRecord], include_stale: bool = False, ref: Reference | None = None
+) -> tuple[list[RunRecord], list[RunRecord]]:
     """Split records into (counted, left out as stale); with `include_stale` nothing is left out."""
     if include_stale:
         return list(records), []

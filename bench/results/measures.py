@@ -15,6 +15,7 @@ no figure (not solved, infinitely many samples to solve, no validation metric), 
 a failed seed as the worst outcome (learning-rate selection, the sample-complexity search). Pages leave
 failed seeds out of their figures and count them apart.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,6 +35,7 @@ def run_metrics(record: Mapping[str, Any]) -> Metrics:
 
 
 # --- per seed: the metric -----------------------------------------------------------------------------
+
 
 def in_distribution(metrics: Metrics) -> float | None:
     """The test metric at the training length."""
@@ -87,6 +89,7 @@ def best_validation(metrics: Metrics) -> float | None:
 
 # --- per seed: solving --------------------------------------------------------------------------------
 
+
 def solved(metrics: Metrics) -> bool:
     """Validation reached the task's `solved_at` within the budget (the harness's `solved`)."""
     return bool(metrics.get("solved"))
@@ -112,6 +115,7 @@ def time_to_solve(metrics: Metrics) -> float:
 
 
 # --- over seeds ---------------------------------------------------------------------------------------
+
 
 def over_seeds(values: Iterable[float | None], method: str = DEFAULT_METHOD) -> Estimate | None:
     """Mean and 95% interval over the seeds that have the figure; None (n/a) when none has it. Every
@@ -156,6 +160,7 @@ def median_best_validation(runs: Sequence[Metrics]) -> float:
 
 
 # --- as table text ------------------------------------------------------------------------------------
+
 
 def _median_text(median: float, budgets: Iterable[Any], digits: int) -> str:
     """A to-solve median as text; `> B` (B the largest budget any seed had) when it is infinite."""

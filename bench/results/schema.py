@@ -9,6 +9,7 @@ shims for fields that older records lack. The schema is part of the run key, so 
 an older schema is never "the same run" as one planned now: its key is the one it was written with, and
 `bench.results.freshness` reports it as stale (`schema 1 -> 2`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -82,8 +83,15 @@ def canonical_json(value: Any) -> str:
 
 def run_key(task: str, task_config: dict, arch: str, arch_config: dict, train_config: dict, seed: int) -> str:
     """Content address of a run: the same inputs always give the same key (and skip the rerun)."""
-    payload = {"schema": SCHEMA, "task": task, "task_config": task_config, "arch": arch,
-               "arch_config": arch_config, "train_config": train_config, "seed": seed}
+    payload = {
+        "schema": SCHEMA,
+        "task": task,
+        "task_config": task_config,
+        "arch": arch,
+        "arch_config": arch_config,
+        "train_config": train_config,
+        "seed": seed,
+    }
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:24]
 
 
@@ -165,11 +173,24 @@ def with_fields(record: RunRecord, extra: Mapping[str, Any]) -> RunRecord:
 # Tasks that became several registered tasks: old name -> (the task_config key that chose the variant,
 # variant -> new task name). The key leaves the task config; the new name replaces the task.
 RENAMED_TASKS: dict[str, tuple[str, dict[str, str]]] = {
-    "chomsky": ("task", {name: name for name in (
-        "even_pairs", "cycle_navigation", "modular_arithmetic", "reverse_string", "stack_manipulation",
-        "duplicate_string")}),
-    "state_tracking": ("group", {"parity": "state_parity", "cyclic": "state_cyclic", "S5": "state_s5",
-                                 "A5": "state_a5"}),
+    "chomsky": (
+        "task",
+        {
+            name: name
+            for name in (
+                "even_pairs",
+                "cycle_navigation",
+                "modular_arithmetic",
+                "reverse_string",
+                "stack_manipulation",
+                "duplicate_string",
+            )
+        },
+    ),
+    "state_tracking": (
+        "group",
+        {"parity": "state_parity", "cyclic": "state_cyclic", "S5": "state_s5", "A5": "state_a5"},
+    ),
 }
 # TrainConfig fields added after the first schema-1 records, at the value those runs used.
 ADDED_TRAIN_FIELDS: dict[str, Any] = {"strategy": "auto"}
@@ -231,8 +252,11 @@ def _from_schema_1(record: dict[str, Any]) -> dict[str, Any]:
         metrics = {k: v for k, v in metrics.items() if k != "ood_mean"}
         record["metrics"] = metrics
     if isinstance(metrics, dict) and "devices" not in metrics:
-        record["metrics"] = {"devices": 1, "train_samples_per_s_per_device": metrics.get("train_samples_per_s"),
-                             **metrics}
+        record["metrics"] = {
+            "devices": 1,
+            "train_samples_per_s_per_device": metrics.get("train_samples_per_s"),
+            **metrics,
+        }
     return record
 
 

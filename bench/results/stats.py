@@ -12,6 +12,7 @@ at 3 to 10 seeds the bootstraps fall short of 95% while `t` stays near it, so `t
 asks otherwise. The evidence is a generated page, never typed numbers: `python -m bench.results.stats
 --markdown docs/statistics-coverage.md` writes it (seeded, so the same page every time).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,10 +31,41 @@ BOOTSTRAP_SEED = 0
 
 # Two-sided 97.5% quantiles of Student's t by degrees of freedom (scipy.stats.t.ppf(0.975, df), rounded;
 # scipy is not a dependency).
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-         10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110,
-         18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064, 25: 2.060,
-         26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
+_T975 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    11: 2.201,
+    12: 2.179,
+    13: 2.160,
+    14: 2.145,
+    15: 2.131,
+    16: 2.120,
+    17: 2.110,
+    18: 2.101,
+    19: 2.093,
+    20: 2.086,
+    21: 2.080,
+    22: 2.074,
+    23: 2.069,
+    24: 2.064,
+    25: 2.060,
+    26: 2.056,
+    27: 2.052,
+    28: 2.048,
+    29: 2.045,
+    30: 2.042,
+    40: 2.021,
+    60: 2.000,
+    120: 1.980,
+}
 
 
 def t_quantile(df: float) -> float:
@@ -88,8 +120,12 @@ def _check_method(method: str) -> None:
         raise ValueError(f"unknown interval method {method!r}; valid: {', '.join(METHODS)}")
 
 
-def mean_ci(values: Iterable[float], method: str = DEFAULT_METHOD, resamples: int = BOOTSTRAP_RESAMPLES,
-            seed: int = BOOTSTRAP_SEED) -> Estimate:
+def mean_ci(
+    values: Iterable[float],
+    method: str = DEFAULT_METHOD,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> Estimate:
     """Mean and 95% interval over seeds by `method` (`t`, `percentile` or `bca`)."""
     _check_method(method)
     data = [float(v) for v in values]
@@ -152,8 +188,10 @@ class Difference:
         if self.difference is None or self.low is None:
             return f"undetermined ({self.reason})"
         verdict = "differ" if self.differs else "within noise"
-        return (f"{self.difference:+.{digits}f} [{self.low:+.{digits}f}, {self.high:+.{digits}f}] "
-                f"(95% {self.method}, n={self.n_a} vs {self.n_b}): {verdict}")
+        return (
+            f"{self.difference:+.{digits}f} [{self.low:+.{digits}f}, {self.high:+.{digits}f}] "
+            f"(95% {self.method}, n={self.n_a} vs {self.n_b}): {verdict}"
+        )
 
 
 def differ(a_values: Iterable[float | None], b_values: Iterable[float | None]) -> Difference:
@@ -179,9 +217,15 @@ def differ(a_values: Iterable[float | None], b_values: Iterable[float | None]) -
     return Difference(diff, low, high, low > 0 or high < 0, len(a), len(b))
 
 
-def coverage(method: str, n: int, trials: int = 2000, seed: int = 0,
-             draw: Callable[[random.Random], float] | None = None, true_mean: float = 0.0,
-             resamples: int = 1000) -> float:
+def coverage(
+    method: str,
+    n: int,
+    trials: int = 2000,
+    seed: int = 0,
+    draw: Callable[[random.Random], float] | None = None,
+    true_mean: float = 0.0,
+    resamples: int = 1000,
+) -> float:
     """Fraction of `trials` samples of size `n` whose 95% interval by `method` contains `true_mean`.
 
     `draw` samples one value (default: standard normal, so `true_mean` 0). A nominal 95% method should
@@ -198,7 +242,9 @@ def coverage(method: str, n: int, trials: int = 2000, seed: int = 0,
 
 
 COVERAGE_TRIALS = 2000  # samples per cell of the generated table; the simulation error shrinks as 1/sqrt(trials)
-COVERAGE_RESAMPLES = 1000  # bootstrap resamples per interval in the simulation (`mean_ci` itself uses BOOTSTRAP_RESAMPLES)
+COVERAGE_RESAMPLES = (
+    1000  # bootstrap resamples per interval in the simulation (`mean_ci` itself uses BOOTSTRAP_RESAMPLES)
+)
 COVERAGE_SIZES = (3, 5, 10)
 COVERAGE_PAGE = "docs/statistics-coverage.md"
 
@@ -211,8 +257,13 @@ def coverage_table(trials: int = COVERAGE_TRIALS) -> list[list[object]]:
     rows: list[list[object]] = []
     for label, draw, true_mean in (("normal(0, 1)", None, 0.0), ("exponential(1)", lambda r: r.expovariate(1.0), 1.0)):
         for n in COVERAGE_SIZES:
-            rows.append([label, n] + [f"{coverage(m, n, trials, draw=draw, true_mean=true_mean, resamples=COVERAGE_RESAMPLES):.3f}"
-                                      for m in METHODS])
+            rows.append(
+                [label, n]
+                + [
+                    f"{coverage(m, n, trials, draw=draw, true_mean=true_mean, resamples=COVERAGE_RESAMPLES):.3f}"
+                    for m in METHODS
+                ]
+            )
     return rows
 
 
@@ -225,33 +276,44 @@ def coverage_markdown(trials: int = COVERAGE_TRIALS) -> str:
     """The generated page `docs/statistics-coverage.md`: how the table was made, then the table."""
     from tabulate import tabulate
 
-    table = tabulate(coverage_table(trials), headers=["distribution", "seeds (n)"] + [f"{m} coverage" for m in METHODS],
-                     tablefmt="github")
-    return "\n".join([
-        "# Coverage of the 95% intervals",
-        "",
-        f"Generated by `python -m bench.results.stats --trials {trials} --markdown {COVERAGE_PAGE}`; do not edit by "
-        "hand. Method and reasoning: [statistics.md](statistics.md).",
-        "",
-        f"Each cell draws {trials:,} samples of n values from the distribution, makes each method's nominal 95% "
-        "interval of the mean from every sample and reports the fraction of intervals that contain the true mean. "
-        f"Bootstrap intervals use {COVERAGE_RESAMPLES:,} resamples here. Simulation error: about "
-        f"±{simulation_error(trials):.3f} (two binomial standard errors at 0.95). The simulation is seeded, so the "
-        f"table is the same on every run; `--trials` trades run time (linear in it) for a smaller error "
-        "(as one over its square root).",
-        "",
-        table,
-        "",
-    ])
+    table = tabulate(
+        coverage_table(trials),
+        headers=["distribution", "seeds (n)"] + [f"{m} coverage" for m in METHODS],
+        tablefmt="github",
+    )
+    return "\n".join(
+        [
+            "# Coverage of the 95% intervals",
+            "",
+            f"Generated by `python -m bench.results.stats --trials {trials} --markdown {COVERAGE_PAGE}`; do not edit by "
+            "hand. Method and reasoning: [statistics.md](statistics.md).",
+            "",
+            f"Each cell draws {trials:,} samples of n values from the distribution, makes each method's nominal 95% "
+            "interval of the mean from every sample and reports the fraction of intervals that contain the true mean. "
+            f"Bootstrap intervals use {COVERAGE_RESAMPLES:,} resamples here. Simulation error: about "
+            f"±{simulation_error(trials):.3f} (two binomial standard errors at 0.95). The simulation is seeded, so the "
+            f"table is the same on every run; `--trials` trades run time (linear in it) for a smaller error "
+            "(as one over its square root).",
+            "",
+            table,
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":  # python -m bench.results.stats: the coverage evidence behind DEFAULT_METHOD
     import argparse
     from pathlib import Path
 
-    parser = argparse.ArgumentParser(prog="python -m bench.results.stats", description="Coverage of each interval method.")
-    parser.add_argument("--trials", type=int, default=COVERAGE_TRIALS, help=f"samples per cell (default: {COVERAGE_TRIALS})")
-    parser.add_argument("--markdown", type=Path, metavar="PATH", help=f"write the page (e.g. {COVERAGE_PAGE}) instead of printing")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.results.stats", description="Coverage of each interval method."
+    )
+    parser.add_argument(
+        "--trials", type=int, default=COVERAGE_TRIALS, help=f"samples per cell (default: {COVERAGE_TRIALS})"
+    )
+    parser.add_argument(
+        "--markdown", type=Path, metavar="PATH", help=f"write the page (e.g. {COVERAGE_PAGE}) instead of printing"
+    )
     args = parser.parse_args()
     page = coverage_markdown(args.trials)
     if args.markdown is None:

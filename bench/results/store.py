@@ -10,6 +10,7 @@ writer) gets a newline before the next line, so one bad line never swallows a go
 (corrupt JSON, or a record `migrate` cannot read) are reported and skipped on reading, never fatal and
 never rewritten.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -75,7 +76,9 @@ class JsonLines(Generic[Line]):
                         if not isinstance(value, dict) or "key" not in value:
                             raise ValueError("no key")
                     except ValueError as exc:
-                        self.report.problems.append(f"{path}:{number}: skipped a corrupt line ({exc.__class__.__name__})")
+                        self.report.problems.append(
+                            f"{path}:{number}: skipped a corrupt line ({exc.__class__.__name__})"
+                        )
                         continue
                     try:
                         lines.append(self.parse(value))

@@ -5,6 +5,7 @@ positions the later inputs can hold earlier answers (copy's teacher-forced outpu
 would score by reading them, and its record would look like any other. It is therefore refused there, and
 admitted only where the single target is the last position (`TaskSpec.targets == "last"`).
 """
+
 from __future__ import annotations
 
 from typing import Any

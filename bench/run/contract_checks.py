@@ -21,6 +21,7 @@ Each check returns one line saying why it failed, so a plugin author knows which
 built through `build_architecture`, which materializes lazy parameters (`nn.LazyLinear` ...) with one dry
 forward, so a lazy model is held to the same rules as any other.
 """
+
 from __future__ import annotations
 
 import random
@@ -151,7 +152,9 @@ def check_shape(build: Model, label: str) -> None:
     if not isinstance(out, torch.Tensor):
         raise Violation(f"forward returned {type(out).__name__}, expected a tensor of shape {expected}")
     if tuple(out.shape) != expected:
-        raise Violation(f"output shape {tuple(out.shape)}, expected {expected} (batch, positions, {spec.output_kind} size)")
+        raise Violation(
+            f"output shape {tuple(out.shape)}, expected {expected} (batch, positions, {spec.output_kind} size)"
+        )
     if not out.is_floating_point():
         raise Violation(f"output dtype {out.dtype}, expected floating point")
     if not torch.isfinite(out).all():
@@ -170,7 +173,9 @@ def check_causality(build: Model, label: str) -> None:
         # A zero-initialised layer makes the output constant at initialisation only: perturb and look again,
         # so the test is not passed vacuously by a model whose outputs cannot move.
         if not _causal_and_reacts(perturbed(build(label, 0)), spec):
-            raise Violation("the last output ignores every input after position 0, even after perturbing the parameters")
+            raise Violation(
+                "the last output ignores every input after position 0, even after perturbing the parameters"
+            )
 
 
 def _causal_and_reacts(model: nn.Module, spec: TaskSpec) -> bool:
@@ -190,8 +195,10 @@ def _causal_and_reacts(model: nn.Module, spec: TaskSpec) -> bool:
                     moved = (out[:, : t + 1] - base[:, : t + 1]).abs().amax(dim=(0, 2))
                     first = int((moved > ATOL).nonzero()[0])
                     hint = TRAIN_LEAK_HINT if mode == "train" else ""
-                    raise Violation(f"{mode} mode, T={length}: output at position {first} changed (by {float(moved[first]):.2g}) when only "
-                                    f"inputs after position {t} changed; outputs may depend only on inputs at positions <= their own{hint}")
+                    raise Violation(
+                        f"{mode} mode, T={length}: output at position {first} changed (by {float(moved[first]):.2g}) when only "
+                        f"inputs after position {t} changed; outputs may depend only on inputs at positions <= their own{hint}"
+                    )
                 if mode == "eval" and t == 0 and torch.allclose(out[:, -1], base[:, -1], atol=1e-7, rtol=0):
                     reacts = False
     return reacts
@@ -221,7 +228,9 @@ def check_determinism(build: Model, label: str) -> None:
     a, b = first.state_dict(), again.state_dict()
     differing = [k for k in a if k not in b or a[k].shape != b[k].shape or not torch.equal(a[k], b[k])]
     if differing:
-        raise Violation(f"seed 0 twice gives different initial values for {_names(differing)}; draw every random number from the seeded global generators (torch, numpy, random)")
+        raise Violation(
+            f"seed 0 twice gives different initial values for {_names(differing)}; draw every random number from the seeded global generators (torch, numpy, random)"
+        )
     out = forward(first.eval(), spec, 2, spec.seq_len, seed=3)
     if not torch.equal(out, forward(again.eval(), spec, 2, spec.seq_len, seed=3)):
         raise Violation("seed 0 twice gives identical parameters but different outputs")
@@ -258,7 +267,9 @@ def check_gradients(build: Model, label: str) -> None:
         # parameter and look again; what is still zero never influences the output.
         zero = _zero_or_missing_grads(perturbed(build(label, 0)), spec, length)[2]
         if zero:
-            raise Violation(f"all-zero gradient for {_names(zero)}, even after perturbing the parameters: they never affect the output")
+            raise Violation(
+                f"all-zero gradient for {_names(zero)}, even after perturbing the parameters: they never affect the output"
+            )
 
 
 def check_lengths(build: Model, label: str) -> None:
@@ -266,24 +277,34 @@ def check_lengths(build: Model, label: str) -> None:
     model = build(label, 0).eval()
     if not supports_length(model, spec.seq_len):
         raise Violation(f"supports_length({spec.seq_len}) is False for the length it was built for")
-    for length in sorted({1, 2, spec.seq_len - 1, spec.seq_len, spec.seq_len + 3, spec.max_seq_len, 2 * spec.max_seq_len}):
+    for length in sorted(
+        {1, 2, spec.seq_len - 1, spec.seq_len, spec.seq_len + 3, spec.max_seq_len, 2 * spec.max_seq_len}
+    ):
         if supports_length(model, length):
             try:
                 out = forward(model, spec, 2, length, seed=length)
             except Exception as exc:
                 raise Violation(f"supports_length({length}) is True but forward failed: {describe(exc)}") from exc
             if tuple(out.shape) != (2, length, spec.output_size):
-                raise Violation(f"T={length}: output shape {tuple(out.shape)}, expected {(2, length, spec.output_size)}")
+                raise Violation(
+                    f"T={length}: output shape {tuple(out.shape)}, expected {(2, length, spec.output_size)}"
+                )
             continue
         try:
             forward(model, spec, 2, length, seed=length)
         except ArchbenchError as exc:
             if str(length) not in str(exc):
-                raise Violation(f"refuses length {length} (supports_length is False) but the error does not name it: {describe(exc)}") from exc
+                raise Violation(
+                    f"refuses length {length} (supports_length is False) but the error does not name it: {describe(exc)}"
+                ) from exc
             continue
         except Exception as exc:
-            raise Violation(f"refuses length {length} with {describe(exc)}; raise ArchbenchError naming the length") from exc
-        raise Violation(f"supports_length({length}) is False but forward accepted length {length}; refuse it with an ArchbenchError")
+            raise Violation(
+                f"refuses length {length} with {describe(exc)}; raise ArchbenchError naming the length"
+            ) from exc
+        raise Violation(
+            f"supports_length({length}) is False but forward accepted length {length}; refuse it with an ArchbenchError"
+        )
 
 
 def check_size(model: nn.Module) -> tuple[int, int | None]:

@@ -1,4 +1,5 @@
 """Execute planned runs: skip what is stored and current, train the rest on an executor, store every record."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,12 +16,13 @@ if TYPE_CHECKING:
     from bench.run.executors import Executor
 
 
-
 RunCallback = Callable[[PlannedRun, RunRecord, bool], None]  # (run, record, skipped)
 SplitCallback = Callable[[int, int], None]  # (runs stored already, runs to train), before any training
 
 
-def split_stored(runs: list[PlannedRun], store: RecordStore, force: bool = False) -> tuple[list[tuple[PlannedRun, RunRecord]], list[PlannedRun]]:
+def split_stored(
+    runs: list[PlannedRun], store: RecordStore, force: bool = False
+) -> tuple[list[tuple[PlannedRun, RunRecord]], list[PlannedRun]]:
     """(runs whose successful, current record is stored, with it; runs still to do): how an interrupted
     sweep resumes. A stale record (made by other code or package versions, `bench.results.freshness`) does not
     count as done: the run is trained again and its new record supersedes the old one, which is kept."""
@@ -86,19 +88,32 @@ def execute(
     return [records[id(run)] for run in runs]
 
 
-def execute_with_progress(runs: list[PlannedRun], store: RecordStore, force: bool = False,
-                          command: str | None = None, on_split: SplitCallback | None = None) -> list[RunRecord]:
+def execute_with_progress(
+    runs: list[PlannedRun],
+    store: RecordStore,
+    force: bool = False,
+    command: str | None = None,
+    on_split: SplitCallback | None = None,
+) -> list[RunRecord]:
     """`execute` under a progress display (one bar over runs, one over the current run's steps)."""
     from bench.run.progress import RunProgress
 
     with RunProgress(len(runs)) as progress:
+
         def split(stored: int, pending: int) -> None:
             progress.planned(stored, pending)
             if on_split:
                 on_split(stored, pending)
 
-        return execute(runs, store, force=force, command=command, progress_for=progress.start_run,
-                       on_done=progress.finish_run, on_split=split)
+        return execute(
+            runs,
+            store,
+            force=force,
+            command=command,
+            progress_for=progress.start_run,
+            on_done=progress.finish_run,
+            on_split=split,
+        )
 
 
 def execute_one(run: PlannedRun, store: RecordStore, command: str | None, progress: ProgressFn | None) -> RunRecord:

@@ -9,6 +9,7 @@ sweep interrupted under one executor resumes under another. A run that raises gi
 inside the worker (`bench.run.plan.run_record`); a worker that dies (the out-of-memory killer, a
 segfault, SIGKILL) gives a failed record naming the signal, made by the driver, and the sweep goes on.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -40,7 +41,9 @@ class Executor(ABC):
     name: str = ""
 
     @abstractmethod
-    def map(self, runs: Sequence[PlannedRun], command: str | None = None, progress_for: ProgressFor | None = None) -> Iterator[Outcome]:
+    def map(
+        self, runs: Sequence[PlannedRun], command: str | None = None, progress_for: ProgressFor | None = None
+    ) -> Iterator[Outcome]:
         """Train every run; yield `(run, record)` (the same `run` object) as each finishes. Records are
         not stored here: the caller appends them."""
 
@@ -57,7 +60,9 @@ class SerialExecutor(Executor):
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads
 
-    def map(self, runs: Sequence[PlannedRun], command: str | None = None, progress_for: ProgressFor | None = None) -> Iterator[Outcome]:
+    def map(
+        self, runs: Sequence[PlannedRun], command: str | None = None, progress_for: ProgressFor | None = None
+    ) -> Iterator[Outcome]:
         if self.threads:
             set_threads(self.threads)
         for run in runs:
@@ -136,7 +141,9 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, threads_per_worker: int | None = None, plugins: Sequence[str] = ()) -> None:
+    def __init__(
+        self, workers: int | None = None, threads_per_worker: int | None = None, plugins: Sequence[str] = ()
+    ) -> None:
         self.workers = max(1, usable_cores()) if workers is None else workers
         require(self.workers > 0, f"--workers must be > 0; got {self.workers}")
         self.threads = default_threads(threads_per_worker)
@@ -145,7 +152,9 @@ class LocalExecutor(Executor):
     def describe(self) -> str:
         return f"local ({self.workers} worker processes x {self.threads} threads)"
 
-    def map(self, runs: Sequence[PlannedRun], command: str | None = None, progress_for: ProgressFor | None = None) -> Iterator[Outcome]:
+    def map(
+        self, runs: Sequence[PlannedRun], command: str | None = None, progress_for: ProgressFor | None = None
+    ) -> Iterator[Outcome]:
         todo = deque(runs)
         idle: list[_Worker] = []
         busy: dict[_Worker, tuple[PlannedRun, ProgressFn | None]] = {}
@@ -272,8 +281,14 @@ class RayExecutor(Executor):
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, cpus_per_run: float = 1, gpus_per_run: float = 0,
-                 threads_per_run: int | None = None, plugins: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        cpus_per_run: float = 1,
+        gpus_per_run: float = 0,
+        threads_per_run: int | None = None,
+        plugins: Sequence[str] = (),
+    ) -> None:
         require(cpus_per_run > 0, f"--cpus-per-run must be > 0; got {cpus_per_run}")
         require(gpus_per_run >= 0, f"--gpus-per-run must be >= 0; got {gpus_per_run}")
         self.address, self.cpus, self.gpus = address, cpus_per_run, gpus_per_run
@@ -285,7 +300,9 @@ class RayExecutor(Executor):
         where = self.address or "a local Ray instance"
         return f"ray ({where}; {self.cpus:g} CPU{f', {self.gpus:g} GPU' if self.gpus else ''} per run)"
 
-    def map(self, runs: Sequence[PlannedRun], command: str | None = None, progress_for: ProgressFor | None = None) -> Iterator[Outcome]:
+    def map(
+        self, runs: Sequence[PlannedRun], command: str | None = None, progress_for: ProgressFor | None = None
+    ) -> Iterator[Outcome]:
         ray = import_ray()
         from ray.util.queue import Queue
 
@@ -296,7 +313,10 @@ class RayExecutor(Executor):
             events = Queue(actor_options={"num_cpus": 0})
             task = ray.remote(_ray_run).options(num_cpus=self.cpus, num_gpus=self.gpus, max_retries=0)
             # The run goes as pickled bytes: the task loads the plugins before unpickling it.
-            pending = {task.remote(i, pickle.dumps(run), command, self.threads, self.plugins, events): i for i, run in enumerate(runs)}
+            pending = {
+                task.remote(i, pickle.dumps(run), command, self.threads, self.plugins, events): i
+                for i, run in enumerate(runs)
+            }
             reports: dict[int, ProgressFn | None] = {}
 
             def forward_events() -> None:
@@ -319,14 +339,18 @@ class RayExecutor(Executor):
                         record = ray.get(ref)
                     except ray.exceptions.RayError as exc:  # the worker died (OOM, signal) or could not start
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                        record = make_run_record(run, None, f"worker process died (ray {type(exc).__name__}: {first})", command)
+                        record = make_run_record(
+                            run, None, f"worker process died (ray {type(exc).__name__}: {first})", command
+                        )
                     yield run, record
         finally:
             if connected_here:
                 ray.shutdown()
 
 
-def _ray_run(index: int, payload: bytes, command: str | None, threads: int, plugins: list[str], events: Any) -> RunRecord:
+def _ray_run(
+    index: int, payload: bytes, command: str | None, threads: int, plugins: list[str], events: Any
+) -> RunRecord:
     """The Ray task: one run, its progress sent through `events` (a Ray queue) to the driver."""
     set_threads(threads)
     from bench.contract.registry import load_builtins, load_plugins
@@ -354,8 +378,15 @@ def import_ray() -> Any:
     return ray
 
 
-def make_executor(name: str, workers: int | None = None, threads: int | None = None, ray_address: str | None = None,
-                  cpus_per_run: float | None = None, gpus_per_run: float = 0, plugins: Sequence[str] = ()) -> Executor:
+def make_executor(
+    name: str,
+    workers: int | None = None,
+    threads: int | None = None,
+    ray_address: str | None = None,
+    cpus_per_run: float | None = None,
+    gpus_per_run: float = 0,
+    plugins: Sequence[str] = (),
+) -> Executor:
     """The executor a command line asked for (`--executor` and its options)."""
     if name == "serial":
         return SerialExecutor(default_threads(threads))

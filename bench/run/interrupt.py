@@ -8,6 +8,7 @@ Why our own handlers: by default Ctrl-C raises `KeyboardInterrupt`, which Lightn
 teardown and that the runner does not record as a failed run. A store append in progress is finished
 first (`deferred`), so an interrupt never leaves a half-written record.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,8 +33,10 @@ class Kept:
     def describe(self) -> str:
         kept = self.stored_before + self.trained
         lost = ", ".join(self.interrupted) if self.interrupted else "none"
-        return (f"{kept} of {self.total} runs stored ({self.trained} trained now, {self.stored_before} stored before); "
-                f"interrupted, not stored: {lost}; {self.total - kept} left to train")
+        return (
+            f"{kept} of {self.total} runs stored ({self.trained} trained now, {self.stored_before} stored before); "
+            f"interrupted, not stored: {lost}; {self.total - kept} left to train"
+        )
 
 
 class Interrupted(BaseException):

@@ -1,4 +1,5 @@
 """The job a worker runs: train one planned run and turn the outcome (metrics or error) into a record."""
+
 from __future__ import annotations
 
 import traceback
@@ -21,7 +22,9 @@ def run_record(run: PlannedRun, command: str | None = None, progress: ProgressFn
     metrics: RunMetrics | None = None
     error: str | None = None
     try:
-        metrics = run_one(run.task, lambda spec: build_architecture(run.arch, spec, **run.arch_config), run.train, run.seed, progress)
+        metrics = run_one(
+            run.task, lambda spec: build_architecture(run.arch, spec, **run.arch_config), run.train, run.seed, progress
+        )
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # recorded with its reason; the sweep goes on
@@ -34,9 +37,19 @@ def run_record(run: PlannedRun, command: str | None = None, progress: ProgressFn
 def make_run_record(run: PlannedRun, metrics: RunMetrics | None, error: str | None, command: str | None) -> RunRecord:
     """The record of `run`; failed with `error` when there is one (also for a worker process that died)."""
     return make_record(
-        key=run.key, task=run.task_name, task_config=run.task.config(), arch=run.arch,
-        arch_config=run.arch_config, preset=run.preset, train_config=run.train.to_dict(), seed=run.seed,
-        metrics=metrics, status="ok" if error is None else "failed", error=error, command=command,
-        sources=code_sources(type(run.task), get_architecture(run.arch).obj), label=run.label, extra=run.record_extra,
+        key=run.key,
+        task=run.task_name,
+        task_config=run.task.config(),
+        arch=run.arch,
+        arch_config=run.arch_config,
+        preset=run.preset,
+        train_config=run.train.to_dict(),
+        seed=run.seed,
+        metrics=metrics,
+        status="ok" if error is None else "failed",
+        error=error,
+        command=command,
+        sources=code_sources(type(run.task), get_architecture(run.arch).obj),
+        label=run.label,
+        extra=run.record_extra,
     )
-

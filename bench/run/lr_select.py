@@ -14,6 +14,7 @@ median samples-to-solve is smallest wins; remaining ties go to the smaller learn
 validation run counts as a seed with no figure at all (worst metric, never solved), so a value cannot win
 on the seeds it did not crash on.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +35,10 @@ from bench.run.plan import PlannedRun
 
 DEFAULT_GRID: tuple[float, ...] = (1e-3, 3e-3, 1e-2)
 VALIDATION_SEEDS: tuple[int, ...] = (1000, 1001)
-RULE = ("max median over validation seeds of best validation metric (capped at solved_at), "
-        "then min median samples to solve, then smaller lr")
+RULE = (
+    "max median over validation seeds of best validation metric (capped at solved_at), "
+    "then min median samples to solve, then smaller lr"
+)
 
 ExecuteFn = Callable[[list[PlannedRun], RecordStore, str | None], Sequence[Mapping[str, Any]]]
 
@@ -63,13 +66,17 @@ def score(records: Sequence[Mapping[str, Any]], solved_at: float) -> dict[str, A
     ok = sum(1 for m in metrics if m)
     val_best = median_best_validation(metrics)
     samples = median_samples_to_solve(metrics)
-    return {"val_best": None if math.isinf(val_best) else val_best,
-            "samples_to_solve": None if math.isinf(samples) else samples,
-            "runs": ok, "failed": len(records) - ok}
+    return {
+        "val_best": None if math.isinf(val_best) else val_best,
+        "samples_to_solve": None if math.isinf(samples) else samples,
+        "runs": ok,
+        "failed": len(records) - ok,
+    }
 
 
 def choose(scores: dict[float, dict[str, Any]], solved_at: float) -> float:
     """The grid value `RULE` prefers (see the module docstring)."""
+
     def preference(lr: float) -> tuple[float, float, float]:
         s = scores[lr]
         metric = -math.inf if s["val_best"] is None else min(s["val_best"], solved_at)
@@ -87,8 +94,11 @@ def config_id(run: PlannedRun) -> str:
 
 def validation_runs(run: PlannedRun, grid: Sequence[float], seeds: Sequence[int]) -> list[PlannedRun]:
     """The grid x validation seeds for one configuration, as ordinary planned runs."""
-    return [dataclasses.replace(run, train=dataclasses.replace(run.train, lr=lr), seed=seed, record_extra={})
-            for lr in grid for seed in seeds]
+    return [
+        dataclasses.replace(run, train=dataclasses.replace(run.train, lr=lr), seed=seed, record_extra={})
+        for lr in grid
+        for seed in seeds
+    ]
 
 
 def select_lrs(
@@ -108,8 +118,10 @@ def select_lrs(
         raise ArchbenchError(f"--lr-grid needs positive learning rates; got {', '.join(map(str, grid)) or 'none'}")
     overlap = sorted(set(seeds) & {r.seed for r in runs})
     if overlap:
-        raise ArchbenchError(f"seed(s) {', '.join(map(str, overlap))} are learning-rate validation seeds "
-                             f"({', '.join(map(str, seeds))}); report other seeds")
+        raise ArchbenchError(
+            f"seed(s) {', '.join(map(str, overlap))} are learning-rate validation seeds "
+            f"({', '.join(map(str, seeds))}); report other seeds"
+        )
     execute_fn = execute_fn or (lambda planned, st, cmd: execute_with_progress(planned, st, command=cmd))
     representatives: dict[str, PlannedRun] = {}
     for run in runs:
@@ -124,12 +136,22 @@ def select_lrs(
         if all(s["runs"] == 0 for s in scores.values()):
             first = next((by_key[v.key].get("error") for v in group if by_key[v.key].get("error")), "no record")
             raise ArchbenchError(f"learning-rate selection for {group[0].label}: every validation run failed ({first})")
-        selections[cid] = {"chosen": choose(scores, solved_at), "grid": list(grid), "seeds": list(seeds),
-                           "scores": {repr(lr): s for lr, s in scores.items()}, "rule": RULE,
-                           "validation_keys": [v.key for v in group]}
-    return [dataclasses.replace(r, train=dataclasses.replace(r.train, lr=selections[config_id(r)]["chosen"]),
-                                record_extra={**r.record_extra, "lr_selection": selections[config_id(r)]})
-            for r in runs]
+        selections[cid] = {
+            "chosen": choose(scores, solved_at),
+            "grid": list(grid),
+            "seeds": list(seeds),
+            "scores": {repr(lr): s for lr, s in scores.items()},
+            "rule": RULE,
+            "validation_keys": [v.key for v in group],
+        }
+    return [
+        dataclasses.replace(
+            r,
+            train=dataclasses.replace(r.train, lr=selections[config_id(r)]["chosen"]),
+            record_extra={**r.record_extra, "lr_selection": selections[config_id(r)]},
+        )
+        for r in runs
+    ]
 
 
 def describe(runs: Sequence[PlannedRun]) -> list[str]:
@@ -140,9 +162,13 @@ def describe(runs: Sequence[PlannedRun]) -> list[str]:
         if selection is None or run.label in seen:
             continue
         seen.add(run.label)
-        scores = ", ".join(f"{lr}: best val {s['val_best'] if s['val_best'] is None else round(s['val_best'], 3)}"
-                           + (f", solved after {s['samples_to_solve']:,.0f} samples" if s["samples_to_solve"] is not None else "")
-                           for lr, s in selection["scores"].items())
-        lines.append(f"lr for {run.label}: {selection['chosen']:g} (validation seeds "
-                     f"{','.join(map(str, selection['seeds']))}; {scores})")
+        scores = ", ".join(
+            f"{lr}: best val {s['val_best'] if s['val_best'] is None else round(s['val_best'], 3)}"
+            + (f", solved after {s['samples_to_solve']:,.0f} samples" if s["samples_to_solve"] is not None else "")
+            for lr, s in selection["scores"].items()
+        )
+        lines.append(
+            f"lr for {run.label}: {selection['chosen']:g} (validation seeds "
+            f"{','.join(map(str, selection['seeds']))}; {scores})"
+        )
     return lines

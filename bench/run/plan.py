@@ -5,6 +5,7 @@ architecture, seed) so that a typo fails in milliseconds with exit code 2 and no
 Execution records every run, failed ones too (with the error), so one broken architecture never
 stops the others or loses their records.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -92,8 +93,11 @@ def label_departures(runs: list[PlannedRun], profile: Profile) -> list[PlannedRu
             except ArchbenchError:  # the task has no valid plain configuration: every setting counts
                 plain_tasks[run.task_name] = {}
         config, plain_task = run.task.config(), plain_tasks[run.task_name]
-        departures = {k: config.get(k, v) for k, v in run.user_task_params.items()
-                      if not _same(config.get(k, _ABSENT), plain_task.get(k, _ABSENT))}
+        departures = {
+            k: config.get(k, v)
+            for k, v in run.user_task_params.items()
+            if not _same(config.get(k, _ABSENT), plain_task.get(k, _ABSENT))
+        }
         if run.user_arch_params:
             where = (run.arch, canonical_json(config), run.preset)
             if where not in plain_archs:
@@ -102,8 +106,13 @@ def label_departures(runs: list[PlannedRun], profile: Profile) -> list[PlannedRu
                 overrides = profile.arch_overrides(run.task_name, run.arch)
                 plain_archs[where] = {**defaults, **resolve_hparams(run.arch, run.task.spec(), run.preset, overrides)}
             plain_arch = plain_archs[where]
-            departures.update({k: run.arch_config.get(k, v) for k, v in run.user_arch_params.items()
-                               if not _same(run.arch_config.get(k, _ABSENT), plain_arch.get(k, _ABSENT))})
+            departures.update(
+                {
+                    k: run.arch_config.get(k, v)
+                    for k, v in run.user_arch_params.items()
+                    if not _same(run.arch_config.get(k, _ABSENT), plain_arch.get(k, _ABSENT))
+                }
+            )
         run.departures = departures
     return runs
 
@@ -148,15 +157,19 @@ def plan(
         train_fields = {**profile.train_overrides(task_name), **(train_overrides or {})}
         unknown = set(train_fields) - set(TrainConfig.__dataclass_fields__)
         if unknown:
-            raise ArchbenchError(f"unknown training setting(s) {', '.join(sorted(unknown))}; valid: {', '.join(TrainConfig.__dataclass_fields__)}")
+            raise ArchbenchError(
+                f"unknown training setting(s) {', '.join(sorted(unknown))}; valid: {', '.join(TrainConfig.__dataclass_fields__)}"
+            )
         train = TrainConfig(**train_fields)
         for arch in archs:
             for arch_params in arch_grid or [{}]:
                 overrides = {**profile.arch_overrides(task_name, arch), **arch_params}
                 hparams = resolve_hparams(arch, spec, preset, overrides)
-                admit(arch, task_name, spec, hparams)  # builds once: range checks, and a non-causal model on a task it could cheat
+                admit(
+                    arch, task_name, spec, hparams
+                )  # builds once: range checks, and a non-causal model on a task it could cheat
                 for seed in seeds if seeds is not None else profile.seeds:
-                    runs.append(PlannedRun(task_name, task, arch, hparams, preset, train, seed, task_params, arch_params))
+                    runs.append(
+                        PlannedRun(task_name, task, arch, hparams, preset, train, seed, task_params, arch_params)
+                    )
     return label_departures(runs, profile)
-
-

@@ -6,6 +6,7 @@ structure (layers, ...) and the name of its width hyper-parameter; here that wid
 family's parameter count for the same TaskSpec lands as close as possible to the transformer's.
 Models are built on the `meta` device for counting, so fitting allocates no memory.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,7 +26,9 @@ PRESETS = ("tiny", "small", "base")
 MAX_WIDTH = 4096
 
 
-def resolve_hparams(arch: str, spec: TaskSpec, preset: str | None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def resolve_hparams(
+    arch: str, spec: TaskSpec, preset: str | None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Hyper-parameters for `arch` at `preset`: preset structure, fitted width, then user overrides."""
     entry = get_architecture(arch)
     user = validate_params(entry, dict(overrides or {}))
@@ -67,6 +70,7 @@ def build_unallocated(arch: str, spec: TaskSpec, hparams: dict[str, Any]) -> nn.
 
 def fit_width(arch: str, spec: TaskSpec, hparams: dict[str, Any], width: str, multiple: int, target: int) -> int:
     """Smallest-error width (a multiple of `multiple`) by bisection; parameter count grows with width."""
+
     def count(units: int) -> int:
         return count_parameters(arch, spec, {**hparams, width: units * multiple})
 

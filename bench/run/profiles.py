@@ -9,6 +9,7 @@ TrainConfig fields, the sample-complexity search range and per-task overrides (`
 for task parameters, `["train"]` for TrainConfig fields, `["arch"][family]` for architecture
 hyper-parameters). Command-line flags override the profile.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -80,8 +81,14 @@ def load_profiles(path: str | Path, known: dict[str, Profile] | None = None) -> 
     return {name: _build(name, table, path) for name, table in resolved.items()}
 
 
-def _resolve(name: str, raw: dict[str, Any], known: dict[str, Profile], path: Path,
-             resolved: dict[str, dict[str, Any]], chain: tuple[str, ...]) -> dict[str, Any]:
+def _resolve(
+    name: str,
+    raw: dict[str, Any],
+    known: dict[str, Profile],
+    path: Path,
+    resolved: dict[str, dict[str, Any]],
+    chain: tuple[str, ...],
+) -> dict[str, Any]:
     """The table of profile `name` with its `extends` chain merged in (parent first)."""
     if name in resolved:
         return resolved[name]
@@ -117,7 +124,11 @@ def _build(name: str, table: dict[str, Any], path: Path) -> Profile:
         if not isinstance(table[key], str):
             raise ArchbenchError(f"{where}: {key} must be a string; got {table[key]!r}")
     seeds = table["seeds"]
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
         raise ArchbenchError(f"{where}: seeds must be a non-empty list of integers; got {seeds!r}")
     for key in ("train", "tasks", "sample_complexity"):
         if not isinstance(table.get(key, {}), dict):
@@ -129,14 +140,26 @@ def _build(name: str, table: dict[str, Any], path: Path) -> Profile:
         _check_keys(task_where, overrides, TASK_KEYS)
         for key, value in overrides.items():
             if not isinstance(value, dict) or (key == "arch" and not all(isinstance(v, dict) for v in value.values())):
-                raise ArchbenchError(f"{task_where}: {key} must be a table{' of tables, one per family' if key == 'arch' else ''}; got {value!r}")
+                raise ArchbenchError(
+                    f"{task_where}: {key} must be a table{' of tables, one per family' if key == 'arch' else ''}; got {value!r}"
+                )
     search = table.get("sample_complexity", {})
     _check_keys(f"{where}, sample_complexity", search, SAMPLE_COMPLEXITY_KEYS)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in search.values()) or search.get("n_min", 1) > search.get("n_max", search.get("n_min", 1)):
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in search.values()) or search.get(
+        "n_min", 1
+    ) > search.get("n_max", search.get("n_min", 1)):
         raise ArchbenchError(f"{where}: sample_complexity needs positive integers with n_min <= n_max; got {search!r}")
-    return Profile(name=name, description=table["description"], preset=table["preset"], seeds=tuple(seeds),
-                   train=dict(table["train"]), tasks=dict(table.get("tasks", {})), sample_complexity=dict(search),
-                   task_sizes=table["task_sizes"], source=str(path))
+    return Profile(
+        name=name,
+        description=table["description"],
+        preset=table["preset"],
+        seeds=tuple(seeds),
+        train=dict(table["train"]),
+        tasks=dict(table.get("tasks", {})),
+        sample_complexity=dict(search),
+        task_sizes=table["task_sizes"],
+        source=str(path),
+    )
 
 
 def _check_keys(where: str, table: dict[str, Any], valid: tuple[str, ...]) -> None:
@@ -156,9 +179,15 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _as_table(profile: Profile) -> dict[str, Any]:
-    return {"description": profile.description, "preset": profile.preset, "seeds": list(profile.seeds),
-            "train": profile.train, "tasks": profile.tasks, "sample_complexity": profile.sample_complexity,
-            "task_sizes": profile.task_sizes}
+    return {
+        "description": profile.description,
+        "preset": profile.preset,
+        "seeds": list(profile.seeds),
+        "train": profile.train,
+        "tasks": profile.tasks,
+        "sample_complexity": profile.sample_complexity,
+        "task_sizes": profile.task_sizes,
+    }
 
 
 PROFILES: dict[str, Profile] = load_profiles(BUILTIN_FILE)
@@ -191,7 +220,9 @@ def get_profile(name: str) -> Profile:
     else:
         profiles = available_profiles()
         if name not in profiles:
-            raise ArchbenchError(f"unknown profile {name!r}; valid: {', '.join(profiles)}, or a profile file FILE.toml[:NAME]")
+            raise ArchbenchError(
+                f"unknown profile {name!r}; valid: {', '.join(profiles)}, or a profile file FILE.toml[:NAME]"
+            )
         profile = profiles[name]
     check_profile(profile)
     return profile

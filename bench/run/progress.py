@@ -3,6 +3,7 @@
 Runs whose records are stored already count as done from the start, and the bar says how many there
 are ("12 stored, 0 to train"), so a command that has nothing to train says so instead of jumping to the end.
 """
+
 from __future__ import annotations
 
 import sys
@@ -29,8 +30,14 @@ class RunProgress:
     def __init__(self, total_runs: int) -> None:
         self.console = Console(file=sys.stderr)
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
         )
         self.total_runs = total_runs
         self.overall: TaskID = self.progress.add_task("runs", total=total_runs, status="")
@@ -68,7 +75,10 @@ class RunProgress:
         if record["status"] != "ok" or m is None:
             status = "FAILED"
         else:
-            status = f"{m['metric']} {'n/a' if m['in_distribution'] is None else format(m['in_distribution'], '.3f')}" + (" solved" if m["solved"] else "")
+            status = (
+                f"{m['metric']} {'n/a' if m['in_distribution'] is None else format(m['in_distribution'], '.3f')}"
+                + (" solved" if m["solved"] else "")
+            )
         if self.current is not None:
             self.progress.update(self.current, completed=m["steps"] if m is not None else 0, status=status)
         if not self.console.is_terminal:  # no live bars (CI, a pipe): one line per finished run instead

@@ -20,6 +20,7 @@ leaderboard sees the runs); the search itself is stored as one JSON line in
 samples seen until solved (`measures.median_samples_to_solve`, an unsolved seed counting as infinitely
 many), comes from the profile's ordinary online runs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -139,8 +140,10 @@ class StepRule:
 
     def __post_init__(self) -> None:
         require(self.epochs > 0, f"--epochs must be > 0; got {self.epochs}")
-        require(0 < self.min_steps <= self.max_steps,
-                f"step budget needs 0 < min_steps <= max_steps; got {self.min_steps}, {self.max_steps}")
+        require(
+            0 < self.min_steps <= self.max_steps,
+            f"step budget needs 0 < min_steps <= max_steps; got {self.min_steps}, {self.max_steps}",
+        )
 
     def steps(self, n: int, batch_size: int) -> int:
         return min(max(math.ceil(self.epochs * n / min(batch_size, n)), self.min_steps), self.max_steps)
@@ -151,9 +154,12 @@ class StepRule:
 
 def runs_at(runs: Sequence[PlannedRun], n: int, rule: StepRule) -> list[PlannedRun]:
     """The configuration's seeds trained on a fixed set of n samples under the step rule, stopping at solved_at."""
-    return [dataclasses.replace(r, train=dataclasses.replace(r.train, n_train=n, early_stop=True,
-                                                             steps=rule.steps(n, r.train.batch_size)))
-            for r in runs]
+    return [
+        dataclasses.replace(
+            r, train=dataclasses.replace(r.train, n_train=n, early_stop=True, steps=rule.steps(n, r.train.batch_size))
+        )
+        for r in runs
+    ]
 
 
 ExecuteFn = Callable[[list[PlannedRun]], Sequence[Mapping[str, Any]]]  # runs -> their records
@@ -163,8 +169,9 @@ class SearchFailed(Exception):
     """Every run at some n failed (a crash, not a result): the search stops rather than report "> n_max"."""
 
 
-def measure(runs: Sequence[PlannedRun], execute: ExecuteFn, n_min: int, n_max: int, rule: StepRule,
-            ratio: float = DEFAULT_RATIO) -> dict[str, Any]:
+def measure(
+    runs: Sequence[PlannedRun], execute: ExecuteFn, n_min: int, n_max: int, rule: StepRule, ratio: float = DEFAULT_RATIO
+) -> dict[str, Any]:
     """Search one configuration (`runs`: its seeds, online) and return the stored result (without provenance)."""
     solved_at = runs[0].task.solved_at
     evaluations: list[dict[str, Any]] = []
@@ -176,10 +183,16 @@ def measure(runs: Sequence[PlannedRun], execute: ExecuteFn, n_min: int, n_max: i
             raise SearchFailed(records[0].get("error") or "failed")
         metrics = [run_metrics(r) for r in records]
         passed = median_passes(metrics, solved_at)
-        evaluations.append({"n": n, "steps": records[0]["train_config"]["steps"], "passed": passed,
-                            "val_best": [best_validation(m) for m in metrics],
-                            "solved": [solved(m) for m in metrics],
-                            "keys": [r["key"] for r in records]})
+        evaluations.append(
+            {
+                "n": n,
+                "steps": records[0]["train_config"]["steps"],
+                "passed": passed,
+                "val_best": [best_validation(m) for m in metrics],
+                "solved": [solved(m) for m in metrics],
+                "keys": [r["key"] for r in records],
+            }
+        )
         return passed
 
     result: dict[str, Any] = {"status": "ok", "error": None}
@@ -198,29 +211,62 @@ def online_figure(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     metrics = [r["metrics"] for r in records if r.get("status") == "ok"]
     per_seed = [m["samples_to_solve"] for m in metrics]
     median = median_samples_to_solve(metrics)
-    return {"samples_to_solve": per_seed, "median": None if math.isinf(median) else median,
-            "text": median_to_solve(metrics) if metrics else "failed", "keys": [r["key"] for r in records]}
+    return {
+        "samples_to_solve": per_seed,
+        "median": None if math.isinf(median) else median,
+        "text": median_to_solve(metrics) if metrics else "failed",
+        "keys": [r["key"] for r in records],
+    }
 
 
 def search_key(runs: Sequence[PlannedRun], n_min: int, n_max: int, ratio: float, rule: StepRule) -> str:
     """Content address of a search: its configuration, seeds, range, resolution and step rule."""
     first = runs[0]
-    train = {**first.train.to_dict(), "search": {"n_min": n_min, "n_max": n_max, "ratio": ratio,
-                                                 "rule": dataclasses.asdict(rule), "seeds": [r.seed for r in runs]}}
+    train = {
+        **first.train.to_dict(),
+        "search": {
+            "n_min": n_min,
+            "n_max": n_max,
+            "ratio": ratio,
+            "rule": dataclasses.asdict(rule),
+            "seeds": [r.seed for r in runs],
+        },
+    }
     return run_key(first.task_name, first.task.config(), first.arch, first.arch_config, train, -1)
 
 
-def make_result(runs: Sequence[PlannedRun], measured: dict[str, Any], n_min: int, n_max: int, ratio: float,
-                rule: StepRule, profile: str, command: str | None) -> dict[str, Any]:
+def make_result(
+    runs: Sequence[PlannedRun],
+    measured: dict[str, Any],
+    n_min: int,
+    n_max: int,
+    ratio: float,
+    rule: StepRule,
+    profile: str,
+    command: str | None,
+) -> dict[str, Any]:
     """The stored line: configuration, search settings, outcome, and the keys of every run it used."""
     first = runs[0]
     return {
-        "key": search_key(runs, n_min, n_max, ratio, rule), "kind": "sample_complexity",
-        "task": first.task_name, "task_config": first.task.config(), "arch": first.arch, "label": first.label,
-        "arch_config": first.arch_config, "preset": first.preset, "profile": profile,
-        "train_config": first.train.to_dict(), "seeds": [r.seed for r in runs], "solved_at": first.task.solved_at,
-        "metric": first.task.metric, "n_min": n_min, "n_max": n_max, "ratio": ratio,
-        "step_rule": {**dataclasses.asdict(rule), "text": rule.describe()}, **measured, "command": command,
+        "key": search_key(runs, n_min, n_max, ratio, rule),
+        "kind": "sample_complexity",
+        "task": first.task_name,
+        "task_config": first.task.config(),
+        "arch": first.arch,
+        "label": first.label,
+        "arch_config": first.arch_config,
+        "preset": first.preset,
+        "profile": profile,
+        "train_config": first.train.to_dict(),
+        "seeds": [r.seed for r in runs],
+        "solved_at": first.task.solved_at,
+        "metric": first.task.metric,
+        "n_min": n_min,
+        "n_max": n_max,
+        "ratio": ratio,
+        "step_rule": {**dataclasses.asdict(rule), "text": rule.describe()},
+        **measured,
+        "command": command,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 

@@ -6,6 +6,7 @@ time left is measured, not guessed: wall time per finished run so far (parallel 
 times the runs left. Stored runs that are skipped count as done from the start ("12 stored, 0 to
 train") but not in that rate.
 """
+
 from __future__ import annotations
 
 import sys
@@ -38,7 +39,9 @@ def record_status(record: RunRecord, skipped: bool = False) -> str:
     m = record["metrics"]
     if record["status"] != "ok" or m is None:
         return "FAILED"
-    return f"{m['metric']} {'n/a' if m['in_distribution'] is None else format(m['in_distribution'], '.3f')}" + (" solved" if m["solved"] else "")
+    return f"{m['metric']} {'n/a' if m['in_distribution'] is None else format(m['in_distribution'], '.3f')}" + (
+        " solved" if m["solved"] else ""
+    )
 
 
 class TimeLeftColumn(ProgressColumn):
@@ -58,8 +61,13 @@ class SweepProgress:
     def __init__(self, total_runs: int) -> None:
         self.console = Console(file=sys.stderr)
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(), TimeLeftColumn(), console=self.console,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            TimeLeftColumn(),
+            console=self.console,
         )
         self.total_runs = total_runs
         self.overall: TaskID | None = None
@@ -85,7 +93,9 @@ class SweepProgress:
         assert self.overall is not None
         if self.progress.tasks[self.overall].fields["started"] is None:
             self.progress.update(self.overall, started=time.monotonic())
-        row = self.progress.add_task(escape(f"  {run.task_name}: {run.label} seed {run.seed}"), total=run.train.steps, status="", started=None)
+        row = self.progress.add_task(
+            escape(f"  {run.task_name}: {run.label} seed {run.seed}"), total=run.train.steps, status="", started=None
+        )
         self.rows[id(run)] = row
 
         def report(step: int, max_steps: int, val: float | None) -> None:
@@ -107,5 +117,10 @@ class SweepProgress:
         summary = ", ".join(f"{n} {k}" for k, n in self.counts.items() if n)
         self.progress.update(self.overall, advance=1, executed=executed, status=summary)
         if not self.console.is_terminal:  # no live bars (CI, a pipe): one line per finished run
-            self.console.print(escape(f"{run.task_name}: {run.label} seed {run.seed}: {status}"
-                                      + (f" ({record['error']})" if record.get("error") else "")), soft_wrap=True)
+            self.console.print(
+                escape(
+                    f"{run.task_name}: {run.label} seed {run.seed}: {status}"
+                    + (f" ({record['error']})" if record.get("error") else "")
+                ),
+                soft_wrap=True,
+            )

@@ -1,4 +1,5 @@
 """Training settings: everything about a run that is neither the task nor the model (part of the run key)."""
+
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,6 @@ for _name in ("lightning", "lightning.pytorch", "lightning.fabric"):
 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
 warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-
-
 
 
 @dataclass
@@ -47,5 +46,3 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-

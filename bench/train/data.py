@@ -3,6 +3,7 @@
 Streams use disjoint seeds derived from the run seed (`stable_seed(seed, stream, length)`), so the
 training data never overlaps validation or test data and every stream is reproducible.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -12,6 +12,7 @@ group, through Lightning's manual optimization (so precision, strategy and clipp
 Lightning). The optimizer steps, their data and their order are exactly those of one batch per call;
 only the hook overhead is shared by the group.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -95,7 +96,9 @@ class BenchModule(L.LightningModule):
             self.manual_backward(loss)
             if clip:
                 # a LightningOptimizer's class is made a subclass of the optimizer it wraps, so it is one
-                self.clip_gradients(cast(torch.optim.Optimizer, optimizer), gradient_clip_val=clip, gradient_clip_algorithm="norm")
+                self.clip_gradients(
+                    cast(torch.optim.Optimizer, optimizer), gradient_clip_val=clip, gradient_clip_algorithm="norm"
+                )
             optimizer.step()
             self.last_loss = loss.detach()
 
@@ -131,7 +134,9 @@ class RunMonitor(Callback):
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.train_seconds = time.perf_counter() - self._train_start - self.val_seconds
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         step = trainer.global_step
         if self.progress is not None and step // self.every != self._reported:
             self._reported = step // self.every
@@ -190,7 +195,11 @@ def run_one(
     callbacks: list[Callback] = [monitor]
     if config.early_stop:
         # patience=sys.maxsize: no stop for lack of improvement (a run has far fewer validations), only at solved_at
-        callbacks.append(EarlyStopping("val_metric", mode="max", stopping_threshold=task.solved_at, patience=sys.maxsize, check_finite=False))
+        callbacks.append(
+            EarlyStopping(
+                "val_metric", mode="max", stopping_threshold=task.solved_at, patience=sys.maxsize, check_finite=False
+            )
+        )
     group = steps_per_call(config.eval_every)
     trainer = L.Trainer(
         max_steps=config.steps,
@@ -209,7 +218,9 @@ def run_one(
         callbacks=callbacks,
         deterministic=False,
     )
-    train_loader = DataLoader(StepGroups(TrainStream(task, config.batch_size, seed, config.n_train), group, config.steps), batch_size=None)
+    train_loader = DataLoader(
+        StepGroups(TrainStream(task, config.batch_size, seed, config.n_train), group, config.steps), batch_size=None
+    )
     val = fixed_set(task, config.val_samples, task.length, seed, "val")
     val_loader = DataLoader(_Batches(val, 512), batch_size=None)
     if torch.cuda.is_available():
@@ -245,10 +256,16 @@ def run_one(
         "samples_to_solve": None if monitor.solved_step is None else monitor.solved_step * config.batch_size,
         "time_to_solve_s": monitor.solved_seconds,
         "final_loss": float(module.last_loss) if module.last_loss is not None else None,
-        "train_samples_per_s": steps * config.batch_size * trainer.world_size / monitor.train_seconds if monitor.train_seconds > 0 else None,
-        "train_samples_per_s_per_device": steps * config.batch_size / monitor.train_seconds if monitor.train_seconds > 0 else None,
+        "train_samples_per_s": steps * config.batch_size * trainer.world_size / monitor.train_seconds
+        if monitor.train_seconds > 0
+        else None,
+        "train_samples_per_s_per_device": steps * config.batch_size / monitor.train_seconds
+        if monitor.train_seconds > 0
+        else None,
         "devices": trainer.world_size,
-        "train_tokens_per_s": steps * config.batch_size * trainer.world_size * spec.seq_len / monitor.train_seconds if monitor.train_seconds > 0 else None,
+        "train_tokens_per_s": steps * config.batch_size * trainer.world_size * spec.seq_len / monitor.train_seconds
+        if monitor.train_seconds > 0
+        else None,
         "inference_samples_per_s": inference_rate,
         "fit_seconds": fit_seconds,
         "wall_time_s": time.perf_counter() - started,

@@ -5,6 +5,7 @@ without importing the results layer (which stores the dict as a record's `metric
 A `TypedDict` rather than a dataclass: the dict is written to JSON as it is and read back as a dict, and
 the type checker still knows every field and its type.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -3,6 +3,7 @@
 The loss is written without boolean indexing (a weighted mean) so a training step never forces a
 host-device synchronisation; metrics are computed at validation and test time only.
 """
+
 from __future__ import annotations
 
 import torch

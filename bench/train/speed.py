@@ -6,6 +6,7 @@ so it is written the way any PyTorch user would write it, deliberately without L
 `BenchModule`; it shares only what defines "the same training": the task's whole-batch stream, the
 masked loss, AdamW with the run's lr / weight decay, and gradient-norm clipping.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -52,7 +53,9 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, spec: TaskSpec, batch: Batch, grad_clip: float) -> torch.Tensor:
+def train_step(
+    model: nn.Module, optimizer: torch.optim.Optimizer, spec: TaskSpec, batch: Batch, grad_clip: float
+) -> torch.Tensor:
     """One optimizer step on one whole batch; returns the loss without reading it (no host sync)."""
     optimizer.zero_grad(set_to_none=True)
     loss = masked_loss(spec, model(batch.x), batch.y, batch.mask)
@@ -79,8 +82,15 @@ class HandLoopResult:
     final_loss: float
 
 
-def hand_loop(task: Task, model_factory: Callable[[TaskSpec], nn.Module], config: TrainConfig, seed: int,
-              steps: int, device: torch.device, clock: Callable[[], float] = time.perf_counter) -> HandLoopResult:
+def hand_loop(
+    task: Task,
+    model_factory: Callable[[TaskSpec], nn.Module],
+    config: TrainConfig,
+    seed: int,
+    steps: int,
+    device: torch.device,
+    clock: Callable[[], float] = time.perf_counter,
+) -> HandLoopResult:
     """Train `steps` optimizer steps on the task's training stream, exactly as `run_one` would (same
     initial weights for the same seed, same batches, same optimizer and clipping), without validation.
     `clock` times it: wall time by default; `time.process_time` counts only this process's CPU time."""

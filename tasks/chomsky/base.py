@@ -28,6 +28,7 @@ outputs weigh more. Chance: the accuracy of the best constant class on every out
 exactly for the training distribution (N uniform over the valid lengths in [1, length]); each task
 defines its own (`SingleAnswerTask` from the distribution of its answer at each input length).
 """
+
 from __future__ import annotations
 
 from abc import abstractmethod
@@ -68,8 +69,10 @@ class ChomskyTask(Task):
     def __post_init__(self) -> None:
         check_lengths(self.name, self.length, self.eval_lengths)
         for ev in self.eval_lengths:
-            require(len(self.input_length_choices(ev)) > 0,
-                    f"task {self.name!r}: needs {self.length_rule} input length in (length={self.length}, {ev}]; got eval length {ev}")
+            require(
+                len(self.input_length_choices(ev)) > 0,
+                f"task {self.name!r}: needs {self.length_rule} input length in (length={self.length}, {ev}]; got eval length {ev}",
+            )
         check_threshold(self.name, self.solved_at, self.chance)
 
     # ------------------------------------------------------------------ what a task defines
@@ -79,7 +82,9 @@ class ChomskyTask(Task):
         return 1
 
     @abstractmethod
-    def generate(self, lengths: torch.Tensor, width: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def generate(
+        self, lengths: torch.Tensor, width: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """`(n, width)` input tokens (valid below `lengths`), `(n, M)` outputs and `(n,)` output lengths."""
 
     # ------------------------------------------------------------------ encoding
@@ -93,8 +98,14 @@ class ChomskyTask(Task):
         return self.sep + 1
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        return token_spec(self, length, self.pad + 1, self.num_classes, positions=lambda n: n + self.max_output_length(n),
-                          targets=self.targets)
+        return token_spec(
+            self,
+            length,
+            self.pad + 1,
+            self.num_classes,
+            positions=lambda n: n + self.max_output_length(n),
+            targets=self.targets,
+        )
 
     # ------------------------------------------------------------------ input lengths
 

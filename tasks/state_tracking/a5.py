@@ -3,6 +3,7 @@
 A5 is the simple non-abelian subgroup of S5 that makes S5's word problem hard (Merrill 2024). Chance 1/60.
 See `tasks.state_tracking.base` for the layout.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -16,6 +16,7 @@ Metric: token accuracy over all positions (exact match of the whole state sequen
 one early error usually ruins every later state). Chance 1/|G|: the product of t >= 1 uniform
 elements is uniform, so every target is uniform over G whatever the position.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -31,12 +32,16 @@ from bench.contract.task import Task
 from tasks.common import check_lengths, check_threshold, token_spec
 
 FAMILY = "state_tracking"
-PAPER = ("Merrill, Petty, Sabharwal 2024, The Illusion of State in State-Space Models; Grazzi et al. 2024, "
-         "Unlocking State-Tracking in Linear RNNs Through Negative Eigenvalues")
+PAPER = (
+    "Merrill, Petty, Sabharwal 2024, The Illusion of State in State-Space Models; Grazzi et al. 2024, "
+    "Unlocking State-Tracking in Linear RNNs Through Negative Eigenvalues"
+)
 # What the sources found, in words (bench.report.publish prints it under the task's heading).
-REPORTED = ("Fixed-depth transformers and SSMs cannot express S5/A5 state tracking while RNNs can, and "
-            "experiments agree (Merrill); linear RNNs solve parity only once negative eigenvalues are allowed"
-            " (Grazzi).")
+REPORTED = (
+    "Fixed-depth transformers and SSMs cannot express S5/A5 state tracking while RNNs can, and "
+    "experiments agree (Merrill); linear RNNs solve parity only once negative eigenvalues are allowed"
+    " (Grazzi)."
+)
 
 
 @dataclass
@@ -109,7 +114,9 @@ def permutation_group(even_only: bool) -> tuple[tuple[tuple[int, ...], ...], tor
     `table[a, b] = index(a b)`."""
     elements = tuple(p for p in itertools.permutations(range(5)) if not even_only or _is_even(p))
     index = {p: i for i, p in enumerate(elements)}
-    table = torch.tensor([[index[tuple(a[b[i]] for i in range(5))] for b in elements] for a in elements], dtype=torch.long)
+    table = torch.tensor(
+        [[index[tuple(a[b[i]] for i in range(5))] for b in elements] for a in elements], dtype=torch.long
+    )
     return elements, table
 
 

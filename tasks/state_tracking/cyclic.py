@@ -2,6 +2,7 @@
 
 Chance 1/m. See `tasks.state_tracking.base` for the layout and the sources.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,10 @@ class StateCyclic(CyclicGroup):
     modulus: int = 5
 
     def __post_init__(self) -> None:
-        require(self.modulus >= 2, f"task {self.name!r}: modulus must be >= 2 (the cyclic group Z_modulus); got {self.modulus}")
+        require(
+            self.modulus >= 2,
+            f"task {self.name!r}: modulus must be >= 2 (the cyclic group Z_modulus); got {self.modulus}",
+        )
         super().__post_init__()
 
     @property

@@ -2,6 +2,7 @@
 
 Chance 1/2. See `tasks.state_tracking.base` for the layout and the sources.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 S5 is non-solvable: its word problem is NC^1-complete, so fixed-depth transformers and SSMs cannot express
 it at every length (Merrill 2024). Chance 1/120. See `tasks.state_tracking.base` for the layout.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """A deliberately broken plugin: its forward raises. Runs with it must fail alone, recorded as failed."""
+
 from torch import nn
 
 from bench import register_architecture

@@ -2,6 +2,7 @@
 that rule), plus valid models that must not be mistaken for broken ones: `zero_init_head` (a zero-initialised
 head is not a parameter that gradients never reach) and `lazy_honest` (lazy parameters, ordinary PyTorch).
 Loaded with `--plugin tests/plugins/contract_breakers.py`."""
+
 import os
 
 import torch

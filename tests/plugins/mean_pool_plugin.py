@@ -1,4 +1,5 @@
 """A plugin architecture in a file outside any package, loaded with `--plugin path/to/this.py`."""
+
 import torch
 from torch import nn
 

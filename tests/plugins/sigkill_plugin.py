@@ -3,6 +3,7 @@
 Only for executors that train in worker processes: the driver must record the run as failed with the
 signal and finish the sweep. (Under the serial executor it would kill the caller.)
 """
+
 import os
 import signal
 

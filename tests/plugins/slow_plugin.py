@@ -1,4 +1,5 @@
 """A plugin whose forward sleeps, so that a sweep of it lasts long enough to be killed midway."""
+
 import time
 
 import torch

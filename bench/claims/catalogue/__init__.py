@@ -11,6 +11,7 @@ up to 5000 steps; the quick sweep (results/LEADERBOARD.md) showed which tasks ne
 steps or a smaller size. `paper` budgets add only what the claim's quantity needs; the profile supplies
 the papers' task sizes.
 """
+
 from __future__ import annotations
 
 import importlib

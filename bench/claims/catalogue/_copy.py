@@ -11,6 +11,7 @@ we: the length claim's transformer has Hard-ALiBi with four heads (two see every
 on strings up to length 20 at 2000 steps the RoPE transformer stayed just under solved_at on a
 validation seed.
 """
+
 from __future__ import annotations
 
 from bench.claims.model import Arm, Budget

@@ -1,4 +1,5 @@
 """Running parity: recurrent models length-generalize, a transformer does not (Merrill et al. 2024)."""
+
 from bench.claims.model import Arm, Budget, Claim
 from bench.claims.rules import OOD_MEAN, Exceeds
 

@@ -1,4 +1,5 @@
 """Selective copying: the selective SSM solves it, a time-invariant S4D does not (Gu & Dao 2023)."""
+
 from bench.claims.model import Arm, Budget, Claim
 from bench.claims.rules import IN_DISTRIBUTION, Exceeds
 
@@ -6,8 +7,10 @@ CLAIM = Claim(
     name="selective-copy",
     paper="Gu & Dao 2023, Mamba: linear-time sequence modeling with selective state spaces",
     claim="Mamba solves selective copying; a time-invariant S4D does not.",
-    paper_figure=("S4 and other time-invariant models stay far from solving selective copying; the selective SSM "
-                  "(S6/Mamba) solves it"),
+    paper_figure=(
+        "S4 and other time-invariant models stay far from solving selective copying; the selective SSM "
+        "(S6/Mamba) solves it"
+    ),
     task="selective_copy",
     # two layers each, as in the paper (same tiny parameter budget)
     arms=(Arm("mamba", "mamba", arch_params={"layers": 2}), Arm("s4d", "s4d", arch_params={"layers": 2})),

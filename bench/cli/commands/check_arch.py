@@ -4,6 +4,7 @@ Prints one row per architecture (pass / FAIL / skip per rule, parameters and sta
 per failed or skipped rule saying why. Exit status 0 when every architecture passes, 1 when any rule
 fails, 2 for a user mistake (unknown name, preset or hyper-parameter).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,13 @@ CELL = {"pass": "pass", "fail": "FAIL", "skip": "skip"}
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="+", metavar="NAME", help="architecture name, glob such as 'l*', or 'all'")
     parser.add_argument("--preset", help="size preset (default: tiny where the architecture has it, else its defaults)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="architecture hyper-parameter, e.g. --set causal=false or --set pos=learned (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="architecture hyper-parameter, e.g. --set causal=false or --set pos=learned (repeatable)",
+    )
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
 
 
@@ -41,8 +47,10 @@ def main(args: argparse.Namespace) -> int:
     for line in reason_lines(reports):
         print(line)
     passed = sum(r.passed for r in reports)
-    print(f"\n{passed} of {len(reports)} architecture(s) pass the contract "
-          f"(specs: {', '.join(SPECS)}; sizes on {SIZE_SPEC}, T={SPECS[SIZE_SPEC].seq_len})")
+    print(
+        f"\n{passed} of {len(reports)} architecture(s) pass the contract "
+        f"(specs: {', '.join(SPECS)}; sizes on {SIZE_SPEC}, T={SPECS[SIZE_SPEC].seq_len})"
+    )
     return 0 if passed == len(reports) else 1
 
 
@@ -53,7 +61,9 @@ def resolve_names(patterns: list[str]) -> list[str]:
         if pattern == "all" or any(c in pattern for c in "*?["):
             matched = list_architectures("*" if pattern == "all" else pattern)
             if not matched:
-                raise ArchbenchError(f"no registered architecture matches {pattern!r}; registered: {', '.join(list_architectures())}")
+                raise ArchbenchError(
+                    f"no registered architecture matches {pattern!r}; registered: {', '.join(list_architectures())}"
+                )
         else:
             matched = [get_architecture(pattern).name]  # unknown name: error with the closest match
         names.extend(n for n in matched if n not in names)
@@ -77,11 +87,23 @@ def report_table(reports: list[Report], fmt: str = "github") -> str:
         cells = [CELL[report.status(check)] for check in CHECKS]
         state = "n/a" if report.state_size is None else f"{report.state_size:,}"
         params = "-" if report.parameters is None else f"{report.parameters:,}"
-        rows.append([report.arch, *cells, params, state if report.parameters is not None else "-", "pass" if report.passed else "FAIL"])
+        rows.append(
+            [
+                report.arch,
+                *cells,
+                params,
+                state if report.parameters is not None else "-",
+                "pass" if report.passed else "FAIL",
+            ]
+        )
     return tabulate(rows, headers=["architecture", *CHECKS, "parameters", "state size", "result"], tablefmt=fmt)
 
 
 def reason_lines(reports: list[Report]) -> list[str]:
     """One line per failed or skipped rule: `arch: rule FAIL: why`."""
-    return [f"{report.arch}: {result.name} {CELL[result.status]}: {result.reason}"
-            for report in reports for result in report.results if result.status != "pass"]
+    return [
+        f"{report.arch}: {result.name} {CELL[result.status]}: {result.reason}"
+        for report in reports
+        for result in report.results
+        if result.status != "pass"
+    ]

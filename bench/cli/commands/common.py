@@ -3,6 +3,7 @@
 Everything here runs before any training, so that a mistake in any option is one line, exit status 2,
 with nothing trained and nothing written.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,9 +46,13 @@ def parse_seeds(text: str | None) -> list[int] | None:
 
 
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threads", type=int, metavar="N",
-                        help="torch threads of the training process (default: OMP_NUM_THREADS when set, else 1: "
-                             "one thread per run cannot oversubscribe a machine shared with other work)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="torch threads of the training process (default: OMP_NUM_THREADS when set, else 1: "
+        "one thread per run cannot oversubscribe a machine shared with other work)",
+    )
 
 
 def use_threads(requested: int | None) -> int:
@@ -67,14 +72,18 @@ def check_options(args: argparse.Namespace) -> None:
         from tabulate import tabulate_formats
 
         if fmt not in tabulate_formats:
-            raise ArchbenchError(f"unknown table format {fmt!r} (--format); valid: {', '.join(sorted(tabulate_formats))}")
+            raise ArchbenchError(
+                f"unknown table format {fmt!r} (--format); valid: {', '.join(sorted(tabulate_formats))}"
+            )
     results = getattr(args, "results", None)
     if results is not None and Path(results).exists() and not Path(results).is_dir():
         raise ArchbenchError(f"--results {results!r} is a file; it must be a directory (of run records)")
     for flag in ("out", "write_doc"):
         target = getattr(args, flag, None)
         if target is not None and Path(target).is_dir():
-            raise ArchbenchError(f"--{flag.replace('_', '-')} {target!r} is a directory; it must name the page to write")
+            raise ArchbenchError(
+                f"--{flag.replace('_', '-')} {target!r} is a directory; it must name the page to write"
+            )
 
 
 def warn_presetless(runs: Sequence[PlannedRun]) -> None:
@@ -90,8 +99,11 @@ def warn_presetless(runs: Sequence[PlannedRun]) -> None:
         seen.add(run.arch)
         defaults = {k: p.default for k, p in entry.parameters().items() if p.default is not p.empty}
         settings = ", ".join(f"{k}={v}" for k, v in {**defaults, **run.arch_config}.items()) or "its defaults"
-        print(f"archbench: warning: architecture {run.arch!r} has no size presets; it runs at {settings}, "
-              f"not matched to preset {run.preset!r}", file=sys.stderr)
+        print(
+            f"archbench: warning: architecture {run.arch!r} has no size presets; it runs at {settings}, "
+            f"not matched to preset {run.preset!r}",
+            file=sys.stderr,
+        )
 
 
 def invoked_command() -> str:

@@ -1,4 +1,5 @@
 """`archbench list`: the registered tasks and architectures, or architecture sizes for a task's spec."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,18 +27,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", help="with --task: the size preset to resolve (tiny, small, base)")
 
 
-
 def main(args: argparse.Namespace) -> int:
     if args.what in (None, "tasks"):
         rows = []
         for name in list_tasks(args.pattern):
             cls = cast("type[Task]", get_task_entry(name).obj)
             task = cls()
-            rows.append([getattr(cls, "family", ""), name, cls.metric, task.length, ",".join(map(str, task.eval_lengths)),
-                         task.solved_at, f"{task.chance:g}", cls.paper])
+            rows.append(
+                [
+                    getattr(cls, "family", ""),
+                    name,
+                    cls.metric,
+                    task.length,
+                    ",".join(map(str, task.eval_lengths)),
+                    task.solved_at,
+                    f"{task.chance:g}",
+                    cls.paper,
+                ]
+            )
         rows.sort(key=lambda row: (row[0], row[1]))  # grouped by family (suite/level), stand-alone tasks first
-        print(tabulate(rows, headers=["family", "task", "metric", "train length", "eval lengths", "solved_at", "chance", "source"],
-                       tablefmt="github"))
+        print(
+            tabulate(
+                rows,
+                headers=["family", "task", "metric", "train length", "eval lengths", "solved_at", "chance", "source"],
+                tablefmt="github",
+            )
+        )
     if args.what is None:
         print()
     if args.what in (None, "architectures") and (args.task or args.preset):
@@ -48,7 +63,13 @@ def main(args: argparse.Namespace) -> int:
             entry = get_architecture(name)
             params = ", ".join(f"{k}={p.default!r}" for k, p in entry.parameters().items())
             rows.append([name, entry.summary, ", ".join(entry.presets) or "-", params])
-        print(tabulate(rows, headers=["architecture", "description", "presets", "hyper-parameters (defaults)"], tablefmt="github"))
+        print(
+            tabulate(
+                rows,
+                headers=["architecture", "description", "presets", "hyper-parameters (defaults)"],
+                tablefmt="github",
+            )
+        )
     return 0
 
 
@@ -66,8 +87,16 @@ def sizes_table(task_name: str | None, preset: str | None, pattern: str) -> str:
         hparams = resolve_hparams(name, spec, preset)
         model = build_architecture(name, spec, **hparams)
         state = state_size(model)
-        rows.append([name, f"{count_parameters(name, spec, hparams):,}", f"{state:,}" if state is not None else "n/a",
-                     ", ".join(f"{k}={v}" for k, v in hparams.items())])
-    return tabulate(rows, headers=["architecture", f"parameters ({preset}, {task_name})", "state size", "hyper-parameters"], tablefmt="github")
-
-
+        rows.append(
+            [
+                name,
+                f"{count_parameters(name, spec, hparams):,}",
+                f"{state:,}" if state is not None else "n/a",
+                ", ".join(f"{k}={v}" for k, v in hparams.items()),
+            ]
+        )
+    return tabulate(
+        rows,
+        headers=["architecture", f"parameters ({preset}, {task_name})", "state size", "hyper-parameters"],
+        tablefmt="github",
+    )

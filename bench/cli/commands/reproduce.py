@@ -4,6 +4,7 @@ judge each one: reproduced, not reproduced or inconclusive, with our figure and 
 Runs are planned by `bench.run.plan.plan` and stored like any other, so `publish` and `results` show them
 and a second invocation only judges what is already stored.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,15 +22,23 @@ HELP = "run the theory papers' headline claims and say which ones reproduce"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("claims", nargs="*", metavar="CLAIM", help="claims to run (default: all; see --list)")
-    parser.add_argument("--profile", default="quick", help="budget profile: quick (CPU, minutes per claim) or paper (default: quick)")
+    parser.add_argument(
+        "--profile", default="quick", help="budget profile: quick (CPU, minutes per claim) or paper (default: quick)"
+    )
     parser.add_argument("--results", default=str(DEFAULT_ROOT), help=f"record directory (default: {DEFAULT_ROOT})")
     parser.add_argument("--list", action="store_true", help="list the claims and exit")
     parser.add_argument("--dry-run", action="store_true", help="print the planned runs per claim without training")
-    parser.add_argument("--follow-ups", action="store_true",
-                        help="for a claim that does not reproduce, also run its follow-up (a larger budget) and judge it")
-    parser.add_argument("--write-doc", metavar="PATH",
-                        help="also write the verdicts as a markdown page (e.g. docs/REPRODUCTIONS.md), with one plot per "
-                             "claim in a folder named after the page (needs the plots extra)")
+    parser.add_argument(
+        "--follow-ups",
+        action="store_true",
+        help="for a claim that does not reproduce, also run its follow-up (a larger budget) and judge it",
+    )
+    parser.add_argument(
+        "--write-doc",
+        metavar="PATH",
+        help="also write the verdicts as a markdown page (e.g. docs/REPRODUCTIONS.md), with one plot per "
+        "claim in a folder named after the page (needs the plots extra)",
+    )
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
     add_threads_argument(parser)
 
@@ -42,8 +51,14 @@ def main(args: argparse.Namespace) -> int:
 
     claims = get_claims(args.claims)
     if args.list:
-        print(tabulate([[c.name, c.paper, c.claim] for c in claims], headers=["claim", "paper", "claim in one sentence"],
-                       tablefmt=args.format, disable_numparse=True))
+        print(
+            tabulate(
+                [[c.name, c.paper, c.claim] for c in claims],
+                headers=["claim", "paper", "claim in one sentence"],
+                tablefmt=args.format,
+                disable_numparse=True,
+            )
+        )
         return 0
     profile = get_profile(args.profile)
     plans = {claim.name: plan_claim(claim, profile) for claim in claims}  # every claim validated before any training
@@ -55,19 +70,39 @@ def main(args: argparse.Namespace) -> int:
         for claim in claims:
             runs = [run for arm_runs in plans[claim.name].values() for run in arm_runs]
             stored, _ = split_stored(runs, store)
-            rows.append([claim.name, claim.task, ", ".join(f"{arm} x{len(r)}" for arm, r in plans[claim.name].items()),
-                         len(runs), len(stored), runs[0].train.steps])
-        print(tabulate(rows, headers=["claim", "task", "arms x seeds", "runs", "stored", "steps"], tablefmt=args.format,
-                       disable_numparse=True))
-        print(f"\nprofile {profile.name}: {sum(r[3] for r in rows)} runs planned, {sum(r[4] for r in rows)} already stored "
-              f"in {store.root}/ (runs shared by claims are counted once per claim)")
+            rows.append(
+                [
+                    claim.name,
+                    claim.task,
+                    ", ".join(f"{arm} x{len(r)}" for arm, r in plans[claim.name].items()),
+                    len(runs),
+                    len(stored),
+                    runs[0].train.steps,
+                ]
+            )
+        print(
+            tabulate(
+                rows,
+                headers=["claim", "task", "arms x seeds", "runs", "stored", "steps"],
+                tablefmt=args.format,
+                disable_numparse=True,
+            )
+        )
+        print(
+            f"\nprofile {profile.name}: {sum(r[3] for r in rows)} runs planned, {sum(r[4] for r in rows)} already stored "
+            f"in {store.root}/ (runs shared by claims are counted once per claim)"
+        )
         return 0
 
     from bench.claims.render import Outcome, verdict_table
     from bench.claims.rules import REPRODUCED
 
-    follow_ups = {c.name: c.follow_ups[profile.name] for c in claims if args.follow_ups and profile.name in c.follow_ups}
-    follow_plans = {c.name: plan_claim(c, profile, follow_ups[c.name]) for c in claims if c.name in follow_ups}  # validated up front
+    follow_ups = {
+        c.name: c.follow_ups[profile.name] for c in claims if args.follow_ups and profile.name in c.follow_ups
+    }
+    follow_plans = {
+        c.name: plan_claim(c, profile, follow_ups[c.name]) for c in claims if c.name in follow_ups
+    }  # validated up front
     use_threads(args.threads)
     command = invoked_command()
     outcomes: list[Any] = []
@@ -90,11 +125,16 @@ def main(args: argparse.Namespace) -> int:
     if args.write_doc:
         _write_doc(args.write_doc, outcomes, plans, profile.name, command)
     for record in failed:
-        print(f"archbench: run failed: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}", file=sys.stderr)
+        print(
+            f"archbench: run failed: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}",
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 
-def _run_and_judge(claim: Any, arms: dict[str, list[Any]], store: Any, command: str, failed: list[RunRecord]) -> tuple[Any, dict[str, list[RunRecord]]]:
+def _run_and_judge(
+    claim: Any, arms: dict[str, list[Any]], store: Any, command: str, failed: list[RunRecord]
+) -> tuple[Any, dict[str, list[RunRecord]]]:
     """Run (or find stored) every arm's runs, then judge the claim on them."""
     from bench.claims.model import judge
     from bench.run.execute import execute_with_progress
@@ -106,7 +146,9 @@ def _run_and_judge(claim: Any, arms: dict[str, list[Any]], store: Any, command: 
     return judge(claim, by_arm), by_arm
 
 
-def _write_doc(path: str, outcomes: list[Any], plans: dict[str, dict[str, list[Any]]], profile: str, command: str) -> None:
+def _write_doc(
+    path: str, outcomes: list[Any], plans: dict[str, dict[str, list[Any]]], profile: str, command: str
+) -> None:
     """The page, and one length plot per claim in `<page stem>/` beside it (skipped, with a note, without
     matplotlib)."""
     from pathlib import Path
@@ -122,8 +164,15 @@ def _write_doc(path: str, outcomes: list[Any], plans: dict[str, dict[str, list[A
         run = next(iter(plans[claim.name].values()))[0]
         target = page.parent / page.stem.lower() / f"{claim.name}.png"
         try:
-            claim_plot(target, f"{claim.name}: {claim.task}", outcome.records, run.task.length,
-                       getattr(run.task, "chance", None), run.task.solved_at, run.task.metric)
+            claim_plot(
+                target,
+                f"{claim.name}: {claim.task}",
+                outcome.records,
+                run.task.length,
+                getattr(run.task, "chance", None),
+                run.task.solved_at,
+                run.task.metric,
+            )
         except ArchbenchError as error:  # matplotlib missing: the page goes without plots
             print(f"archbench: {error}; writing the page without plots", file=sys.stderr)
             break

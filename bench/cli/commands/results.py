@@ -5,6 +5,7 @@ one freshness status (`bench.results.freshness`): records made by another code o
 own row marked stale, so they are never silently averaged with current ones; with `--include-stale`
 they are counted together, as `archbench publish --include-stale` would.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,25 @@ HELP = "list stored runs: task, architecture, preset, seeds, status, metric, whe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="comma-separated task names")
     parser.add_argument("--arch", help="comma-separated architecture families or labels (e.g. transformer)")
-    parser.add_argument("--stale", action="store_true", help="only stale records (another code, package or record-schema version)")
-    parser.add_argument("--include-stale", action="store_true",
-                        help="count stale records with the current ones of their configuration (as publish --include-stale)")
+    parser.add_argument(
+        "--stale", action="store_true", help="only stale records (another code, package or record-schema version)"
+    )
+    parser.add_argument(
+        "--include-stale",
+        action="store_true",
+        help="count stale records with the current ones of their configuration (as publish --include-stale)",
+    )
     parser.add_argument("--results", default=str(DEFAULT_ROOT), help=f"record directory (default: {DEFAULT_ROOT})")
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
 
 
 def select(records: list[RunRecord], tasks: list[str] | None, archs: list[str] | None) -> list[RunRecord]:
     """Records of the given tasks and architecture families/labels (None: all)."""
-    return [r for r in records if (not tasks or r["task"] in tasks)
-            and (not archs or r["arch"] in archs or r["label"] in archs)]
+    return [
+        r
+        for r in records
+        if (not tasks or r["task"] in tasks) and (not archs or r["arch"] in archs or r["label"] in archs)
+    ]
 
 
 def results_rows(records: list[RunRecord], include_stale: bool = False) -> list[list[str]]:
@@ -62,18 +71,37 @@ def results_rows(records: list[RunRecord], include_stale: bool = False) -> list[
         estimate = cell.figure_estimate(in_distribution)
         role = " (lr validation)" if any(r["key"] in validation for r in cell.records) else ""
         state = f"{len(cell.ok)} ok" + (f", {len(cell.failed)} failed" if cell.failed else "") + role
-        rows.append([
-            cell.key.task, names[id(cell)], cell.key.preset or "-", train.get("n_train") or "online",
-            train.get("steps", "?"), f"{train['lr']:g}" if train.get("lr") else "?",
-            ",".join(map(str, sorted(r["seed"] for r in cell.records))), state,
-            f"{cell.metric} {estimate.interval_text()}" if estimate else ("failed" if cell.all_failed else "n/a"),
-            (cell.created[-1] if cell.created else "?").replace("T", " ")[:16], stale_text,
-        ])
+        rows.append(
+            [
+                cell.key.task,
+                names[id(cell)],
+                cell.key.preset or "-",
+                train.get("n_train") or "online",
+                train.get("steps", "?"),
+                f"{train['lr']:g}" if train.get("lr") else "?",
+                ",".join(map(str, sorted(r["seed"] for r in cell.records))),
+                state,
+                f"{cell.metric} {estimate.interval_text()}" if estimate else ("failed" if cell.all_failed else "n/a"),
+                (cell.created[-1] if cell.created else "?").replace("T", " ")[:16],
+                stale_text,
+            ]
+        )
     return rows
 
 
-HEADERS = ["task", "architecture", "preset", "n_train", "steps", "lr", "seeds", "status",
-           "metric (in distribution)", "latest (UTC)", "stale?"]
+HEADERS = [
+    "task",
+    "architecture",
+    "preset",
+    "n_train",
+    "steps",
+    "lr",
+    "seeds",
+    "status",
+    "metric (in distribution)",
+    "latest (UTC)",
+    "stale?",
+]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -90,8 +118,9 @@ def main(args: argparse.Namespace) -> int:
         stored_tasks = ", ".join(sorted({r["task"] for r in records}))
         stored_archs = ", ".join(sorted({r["arch"] for r in records}))
         filters = " ".join(f"--{k} {v}" for k, v in (("task", args.task), ("arch", args.arch)) if v)
-        raise ArchbenchError(f"no records match {filters} in {store.root}; stored tasks: {stored_tasks}; "
-                             f"architectures: {stored_archs}")
+        raise ArchbenchError(
+            f"no records match {filters} in {store.root}; stored tasks: {stored_tasks}; architectures: {stored_archs}"
+        )
     status = [freshness(r).status for r in chosen]
     stale = [r for r, s in zip(chosen, status) if s == STALE]
     if args.stale:
@@ -99,10 +128,18 @@ def main(args: argparse.Namespace) -> int:
             print(f"no stale records among the {len(chosen)} listed in {store.root}")
             return 0
         chosen = stale
-    print(tabulate(results_rows(chosen, args.include_stale), headers=HEADERS, tablefmt=args.format, disable_numparse=True))
-    print(f"\n{len(chosen)} runs in {store.root}" + (
-        f"; {len(stale)} stale (made by another code, package or record-schema version): left out of `archbench publish` "
-        "unless --include-stale" if stale else ""))
+    print(
+        tabulate(results_rows(chosen, args.include_stale), headers=HEADERS, tablefmt=args.format, disable_numparse=True)
+    )
+    print(
+        f"\n{len(chosen)} runs in {store.root}"
+        + (
+            f"; {len(stale)} stale (made by another code, package or record-schema version): left out of `archbench publish` "
+            "unless --include-stale"
+            if stale
+            else ""
+        )
+    )
     if store.report.problems:
         print(f"{len(store.report.problems)} unreadable line(s) skipped (see the warnings above)")
     return 0

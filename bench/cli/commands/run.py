@@ -4,6 +4,7 @@ Runs whose records are stored already are not trained again; the command says ho
 that `--force` retrains them. Training uses one torch thread unless `--threads` or OMP_NUM_THREADS says
 otherwise (`bench.run.executors.default_threads`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,19 +40,31 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="quick", help=f"budget profile: {', '.join(PROFILES)} (default: quick)")
     parser.add_argument("--preset", help="size preset (default: the profile's): tiny, small, base")
     parser.add_argument("--seeds", help="comma-separated seeds (default: the profile's)")
-    parser.add_argument("--set", action="append", default=[], metavar="task.KEY=VALUE|arch.KEY=VALUE",
-                       help="set a task parameter or architecture hyper-parameter; repeat a key to run a grid")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="task.KEY=VALUE|arch.KEY=VALUE",
+        help="set a task parameter or architecture hyper-parameter; repeat a key to run a grid",
+    )
     parser.add_argument("--results", default=str(DEFAULT_ROOT), help=f"record directory (default: {DEFAULT_ROOT})")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_plan_arguments(parser)
-    parser.add_argument("--n-train", type=int, help="fixed training-set size (default: online, fresh samples every step)")
+    parser.add_argument(
+        "--n-train", type=int, help="fixed training-set size (default: online, fresh samples every step)"
+    )
     parser.add_argument("--steps", type=int, help="optimizer-step budget (default: the profile's)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the profile's)")
-    parser.add_argument("--lr", help="learning rate, or `auto`: choose from --lr-grid on validation seeds "
-                        "1000,1001 (never the reported ones) and store the choice in the records (default: the profile's)")
-    parser.add_argument("--lr-grid", default="1e-3,3e-3,1e-2", help="learning rates tried by --lr auto (default: 1e-3,3e-3,1e-2)")
+    parser.add_argument(
+        "--lr",
+        help="learning rate, or `auto`: choose from --lr-grid on validation seeds "
+        "1000,1001 (never the reported ones) and store the choice in the records (default: the profile's)",
+    )
+    parser.add_argument(
+        "--lr-grid", default="1e-3,3e-3,1e-2", help="learning rates tried by --lr auto (default: 1e-3,3e-3,1e-2)"
+    )
     parser.add_argument("--force", action="store_true", help="rerun runs whose records already exist")
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
     add_threads_argument(parser)
@@ -65,8 +78,16 @@ def plan_from_args(args: argparse.Namespace, train_overrides: dict[str, Any]) ->
     archs = parse_unique(args.arch, "--arch")
     task_grid, arch_grid = parse_assignments(args.set)
     seeds = parse_seeds(args.seeds)
-    return plan(args.task, archs, get_profile(args.profile), seeds=seeds, preset=args.preset, task_grid=task_grid,
-                arch_grid=arch_grid, train_overrides=train_overrides)
+    return plan(
+        args.task,
+        archs,
+        get_profile(args.profile),
+        seeds=seeds,
+        preset=args.preset,
+        task_grid=task_grid,
+        arch_grid=arch_grid,
+        train_overrides=train_overrides,
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -77,8 +98,16 @@ def main(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     lr = parse_lr(args.lr)
     grid = parse_csv(args.lr_grid, float)
-    train = {k: v for k, v in {"steps": args.steps, "batch_size": args.batch_size, "n_train": args.n_train,
-                               "lr": lr if lr != "auto" else None}.items() if v is not None} | trainer_overrides(args)
+    train = {
+        k: v
+        for k, v in {
+            "steps": args.steps,
+            "batch_size": args.batch_size,
+            "n_train": args.n_train,
+            "lr": lr if lr != "auto" else None,
+        }.items()
+        if v is not None
+    } | trainer_overrides(args)
     threads = use_threads(args.threads)
     runs = plan_from_args(args, train)
     store = RecordStore(args.results)
@@ -87,18 +116,25 @@ def main(args: argparse.Namespace) -> int:
     if lr == "auto":
         runs = select_lrs(runs, store, grid, command=command)
     split: list[int] = []
-    records = execute_with_progress(runs, store, force=args.force, command=command, on_split=lambda *counts: split.extend(counts))
+    records = execute_with_progress(
+        runs, store, force=args.force, command=command, on_split=lambda *counts: split.extend(counts)
+    )
     task = runs[0].task
-    print(f"\n{args.task} — metric {task.metric} (chance {task.chance:g}, solved at {task.solved_at}), "
-          f"profile {profile.name}, preset {runs[0].preset}, {threads} torch thread{'s' if threads != 1 else ''}; "
-          f"records in {store.root}/")
+    print(
+        f"\n{args.task} — metric {task.metric} (chance {task.chance:g}, solved at {task.solved_at}), "
+        f"profile {profile.name}, preset {runs[0].preset}, {threads} torch thread{'s' if threads != 1 else ''}; "
+        f"records in {store.root}/"
+    )
     print("\n".join(describe(runs) + [run_table(records, args.format)]))
     stored, trained = split
-    print(f"\n{len(runs)} runs: {trained} trained now, {stored} stored already"
-          + (" (shown from their records; --force retrains them)" if stored else ""))
+    print(
+        f"\n{len(runs)} runs: {trained} trained now, {stored} stored already"
+        + (" (shown from their records; --force retrains them)" if stored else "")
+    )
     failed = [r for r in records if r["status"] != "ok"]
     for record in failed:
-        print(f"archbench: run failed: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}", file=sys.stderr)
+        print(
+            f"archbench: run failed: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}",
+            file=sys.stderr,
+        )
     return 1 if failed else 0
-
-

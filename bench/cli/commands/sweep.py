@@ -5,6 +5,7 @@ successful record is stored are skipped, so an interrupted sweep resumes where i
 executor. One progress bar covers the sweep, with the time left. A failed run is recorded with its
 reason and the others go on; the exit status is 1 if any run failed, 2 for a user error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,15 @@ EXECUTOR_CHOICES = ("serial", "local", "ray")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default="quick", help=f"budget profile: {', '.join(PROFILES)}, or FILE.toml[:NAME] (default: quick)")
+    parser.add_argument(
+        "--profile",
+        default="quick",
+        help=f"budget profile: {', '.join(PROFILES)}, or FILE.toml[:NAME] (default: quick)",
+    )
     parser.add_argument("--tasks", help="comma-separated tasks (default: every registered task, plugins included)")
-    parser.add_argument("--archs", help="comma-separated architectures (default: every registered one, plugins included)")
+    parser.add_argument(
+        "--archs", help="comma-separated architectures (default: every registered one, plugins included)"
+    )
     parser.add_argument("--seeds", help="comma-separated seeds (default: the profile's)")
     parser.add_argument("--preset", help="size preset (default: the profile's): tiny, small, base")
     parser.add_argument("--results", default=str(DEFAULT_ROOT), help=f"record directory (default: {DEFAULT_ROOT})")
@@ -45,16 +52,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="leaderboard page (default: LEADERBOARD.md beside the record directory)")
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
     group = parser.add_argument_group("where the runs train")
-    group.add_argument("--executor", default="local", choices=EXECUTOR_CHOICES,
-                       help="serial: one at a time here; local: a pool of worker processes, one single-thread worker "
-                            "per core (why: docs/results.md); ray: tasks on a Ray cluster (default: local)")
+    group.add_argument(
+        "--executor",
+        default="local",
+        choices=EXECUTOR_CHOICES,
+        help="serial: one at a time here; local: a pool of worker processes, one single-thread worker "
+        "per core (why: docs/results.md); ray: tasks on a Ray cluster (default: local)",
+    )
     group.add_argument("--workers", type=int, help="local: worker processes (default: one per usable core)")
-    group.add_argument("--threads", "--threads-per-worker", dest="threads", type=int, metavar="N",
-                       help="torch threads per worker, per Ray task, or of the serial process (default: OMP_NUM_THREADS "
-                            "when set, else 1; ray: --cpus-per-run)")
-    group.add_argument("--ray-address", help="ray: cluster address, e.g. 10.0.0.1:6379 or auto (default: start a local Ray instance)")
+    group.add_argument(
+        "--threads",
+        "--threads-per-worker",
+        dest="threads",
+        type=int,
+        metavar="N",
+        help="torch threads per worker, per Ray task, or of the serial process (default: OMP_NUM_THREADS "
+        "when set, else 1; ray: --cpus-per-run)",
+    )
+    group.add_argument(
+        "--ray-address", help="ray: cluster address, e.g. 10.0.0.1:6379 or auto (default: start a local Ray instance)"
+    )
     group.add_argument("--cpus-per-run", type=float, help="ray: CPUs each run requests (default: --threads or 1)")
-    group.add_argument("--gpus-per-run", type=float, help="ray: GPUs each run requests (default: 1 with --accelerator gpu/cuda, else 0)")
+    group.add_argument(
+        "--gpus-per-run",
+        type=float,
+        help="ray: GPUs each run requests (default: 1 with --accelerator gpu/cuda, else 0)",
+    )
     add_trainer_arguments(parser)
 
 
@@ -73,33 +96,55 @@ def main(args: argparse.Namespace) -> int:
         raise ArchbenchError("--tasks and --archs need at least one name each")
     seeds = parse_seeds(args.seeds)
     train = trainer_overrides(args)
-    runs = [run for task in tasks for run in plan(task, archs, profile, seeds=seeds, preset=args.preset, train_overrides=train)]
+    runs = [
+        run
+        for task in tasks
+        for run in plan(task, archs, profile, seeds=seeds, preset=args.preset, train_overrides=train)
+    ]
     gpus = args.gpus_per_run if args.gpus_per_run is not None else (1 if args.accelerator in ("gpu", "cuda") else 0)
-    executor = make_executor(args.executor, args.workers, args.threads, args.ray_address, args.cpus_per_run, gpus, args.plugin)
+    executor = make_executor(
+        args.executor, args.workers, args.threads, args.ray_address, args.cpus_per_run, gpus, args.plugin
+    )
     store = RecordStore(args.results)
     warn_presetless(runs)
 
-    print(f"sweep: {len(tasks)} tasks x {len(archs)} architectures x {len(seeds or profile.seeds)} seeds = {len(runs)} runs; "
-          f"profile {profile.name}, preset {args.preset or profile.preset}; executor {executor.describe()}; records in {store.root}/",
-          file=sys.stderr)
+    print(
+        f"sweep: {len(tasks)} tasks x {len(archs)} architectures x {len(seeds or profile.seeds)} seeds = {len(runs)} runs; "
+        f"profile {profile.name}, preset {args.preset or profile.preset}; executor {executor.describe()}; records in {store.root}/",
+        file=sys.stderr,
+    )
     tally: Counter[tuple[str, str]] = Counter()
     started = time.perf_counter()
     with SweepProgress(len(runs)) as progress:
+
         def on_done(run: Any, record: RunRecord, skipped: bool) -> None:
             progress.finish_run(run, record, skipped)
             tally[(run.task_name, "stored" if skipped else record["status"])] += 1
             tally[(run.task_name, "solved")] += solved(run_metrics(record))
 
-        records = execute(runs, store, force=args.force, command=invoked_command(), progress_for=progress.start_run,
-                          on_done=on_done, executor=executor, on_split=progress.planned)
+        records = execute(
+            runs,
+            store,
+            force=args.force,
+            command=invoked_command(),
+            progress_for=progress.start_run,
+            on_done=on_done,
+            executor=executor,
+            on_split=progress.planned,
+        )
     wall = time.perf_counter() - started
 
     print(summary_table(tasks, tally, args.format))
     failed = [r for r in records if r["status"] != "ok"]
-    print(f"\n{len(runs)} runs: {tally_total(tally, 'ok')} trained, {tally_total(tally, 'stored')} stored "
-          f"(skipped), {len(failed)} failed; wall time {wall:.0f} s with executor {executor.name}")
+    print(
+        f"\n{len(runs)} runs: {tally_total(tally, 'ok')} trained, {tally_total(tally, 'stored')} stored "
+        f"(skipped), {len(failed)} failed; wall time {wall:.0f} s with executor {executor.name}"
+    )
     for record in failed:
-        print(f"archbench: run failed: {record['task']}: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}", file=sys.stderr)
+        print(
+            f"archbench: run failed: {record['task']}: {record.get('label', record['arch'])} seed {record['seed']}: {record['error']}",
+            file=sys.stderr,
+        )
     if not args.no_publish:
         publish_leaderboard(store, Path(args.out) if args.out else None, args.format, invoked_command())
     return 1 if failed else 0

@@ -5,6 +5,7 @@ there to `lightning.Trainer`, so anything Lightning supports (e.g. `--devices 4 
 without archbench knowing about it. They are checked by building a Trainer with them before any run
 starts, so a setting the machine cannot honour (a GPU that is not there) is a one-line error, exit 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,13 @@ def trainer_overrides(args: argparse.Namespace) -> dict[str, Any]:
         import lightning as L
 
         try:
-            L.Trainer(**overrides, logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+            L.Trainer(
+                **overrides,
+                logger=False,
+                enable_checkpointing=False,
+                enable_progress_bar=False,
+                enable_model_summary=False,
+            )
         except Exception as exc:  # Lightning's own message names the bad value and often the valid ones
             flags = " ".join(f"--{k} {v}" for k, v in overrides.items())
             raise ArchbenchError(f"Lightning rejects {flags}: {str(exc).strip().splitlines()[0]}") from None

@@ -1,4 +1,5 @@
 """A causal convolution model in about 20 lines: the whole contract of an archbench architecture."""
+
 import torch.nn.functional as F
 from torch import nn
 

@@ -3,6 +3,7 @@
 A binary string w of N uniform bits; output reverse(w), N tokens. Chance: every output bit is uniform, so
 every constant class scores 1/2.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ class ReverseString(ChomskyTask):
     def chance(self) -> float:
         return 0.5
 
-    def generate(self, lengths: torch.Tensor, width: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def generate(
+        self, lengths: torch.Tensor, width: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         bits = torch.randint(0, 2, (lengths.shape[0], width), generator=generator)
         index = (lengths[:, None] - 1 - torch.arange(width)[None, :]).clamp(min=0)
         return bits, bits.gather(1, index), lengths

@@ -7,6 +7,7 @@ tokens, at most N + 1. Chance: with E the expected final stack size under N unif
 by dynamic programming over the size), a constant bit is right on about half of the E stack tokens and the
 end class on the one end token, so the best constant scores max(E / 2, 1) / (E + 1).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ class StackManipulation(ChomskyTask):
         size = sum(sizes[n] for n in choices) / len(choices)
         return max(size / 2, 1.0) / (size + 1)
 
-    def generate(self, lengths: torch.Tensor, width: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def generate(
+        self, lengths: torch.Tensor, width: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n = lengths.shape[0]
         rows = torch.arange(n)
         pos = torch.arange(width)[None, :]

@@ -4,6 +4,7 @@ N uniform moves, token 0 = stay, 1 = +1, 2 = -1, starting at position 0; 1 outpu
 position on the cycle of 5. Chance: the most likely final position under N uniform in [1, length], from the
 exact distribution of the position after n moves (dynamic programming over the 5 positions).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ class CycleNavigation(SingleAnswerTask):
             dist[n] = [(prev[c] + prev[(c - 1) % MODULUS] + prev[(c + 1) % MODULUS]) / 3 for c in range(MODULUS)]
         return dist
 
-    def generate(self, lengths: torch.Tensor, width: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def generate(
+        self, lengths: torch.Tensor, width: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n = lengths.shape[0]
         valid = torch.arange(width)[None, :] < lengths[:, None]
         inputs = torch.randint(0, 3, (n, width), generator=generator)

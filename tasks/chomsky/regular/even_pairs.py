@@ -5,6 +5,7 @@ A binary string of N uniform bits; 1 output token: class 1 when the number of un
 Chance: N = 1 is always class 0, every longer string is either class with probability 1/2, so the best
 constant (class 0) scores (length + 1) / (2 length) over N uniform in [1, length].
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ class EvenPairs(SingleAnswerTask):
     def answer_distributions(self, longest: int) -> dict[int, list[float]]:
         return {n: [1.0, 0.0] if n == 1 else [0.5, 0.5] for n in range(1, longest + 1)}
 
-    def generate(self, lengths: torch.Tensor, width: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def generate(
+        self, lengths: torch.Tensor, width: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n = lengths.shape[0]
         bits = torch.randint(0, 2, (n, width), generator=generator)
         odd = bits[:, 0] != bits[torch.arange(n), lengths - 1]

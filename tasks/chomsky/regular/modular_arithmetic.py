@@ -7,6 +7,7 @@ right), as in the paper's code: 1 + 2 * 3 = 2, 1 - 1 - 1 = 4. Chance: the most l
 over the odd lengths in [1, length], from the exact distribution of the value (dynamic programming over the
 sum of closed terms and the open product term).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,7 +60,9 @@ class ModularArithmetic(SingleAnswerTask):
             state = following
         return dist
 
-    def generate(self, lengths: torch.Tensor, width: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def generate(
+        self, lengths: torch.Tensor, width: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n = lengths.shape[0]
         pos = torch.arange(width)[None, :]
         numbers = torch.randint(0, MODULUS, (n, width), generator=generator)
