@@ -1,6 +1,7 @@
 """RWKV-7: the generalized delta rule against the paper's equation as a per-step loop with the explicit
 transition matrix, against rwkv7-hf's `rwkv7_recurrent` and fla's `dplr_recurrence`; `step` against
-`forward` for both mixers and the whole model (value residual included); the declared state size against
+`forward` for both mixers and the whole model (value residual included); the chunked form against the
+recurrence (float64, and float32 at the fastest decay); the declared state size against
 the state `step` really carries."""
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import math
 import pytest
 import torch
 
-from architectures.rwkv7 import ChannelMix, TimeMix, ValueResidual, generalized_delta_rule
+from architectures.rwkv7 import (
+    ChannelMix,
+    TimeMix,
+    ValueResidual,
+    generalized_delta_rule,
+    generalized_delta_rule_chunked,
+)
 from bench import ArchbenchError, TaskSpec, build_architecture
 from bench.contract.model import state_size
 from tests.reference_files import load_reference_file
@@ -76,6 +83,23 @@ def test_recurrence_equals_flas_dplr_naive() -> None:
     assert (ours(x) - theirs.transpose(1, 2).double()).abs().max() < 1e-5  # their float32 arithmetic
 
 
+@pytest.mark.parametrize(("length", "chunk"), [(9, 4), (16, 16), (37, 16), (5, 16)])
+def test_chunked_form_equals_the_recurrence(length: int, chunk: int) -> None:
+    """Lengths that are and are not multiples of the chunk, shorter than one chunk too (float64)."""
+    x = inputs(length=length, n=5)
+    chunked = generalized_delta_rule_chunked(x["r"], x["w"], x["k"], x["v"], x["kappa"], x["a"], chunk=chunk)
+    assert (chunked - ours(x)).abs().max() < 1e-12
+
+
+def test_chunked_form_in_float32_at_the_fastest_decay() -> None:
+    """Every decay at the time mix's floor exp(-e^{-1/2}) makes the factored decays e^{-G} largest (~2e4 at
+    chunk 16): float32 still agrees with the recurrence to 1e-5."""
+    x = {name: value.float() for name, value in inputs(length=64, n=8).items()}
+    x["w"] = torch.full_like(x["w"], math.exp(-math.exp(-0.5)))
+    chunked = generalized_delta_rule_chunked(x["r"], x["w"], x["k"], x["v"], x["kappa"], x["a"], chunk=16)
+    assert (chunked - ours(x)).abs().max() < 1e-5
+
+
 def run_steps(mixer: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, object]:
     state, outputs = None, []
     for x_t in x.unbind(1):
@@ -91,9 +115,10 @@ def numbers(state: object) -> int:
 
 
 @pytest.mark.parametrize("make", [
-    lambda: TimeMix(8, heads=2, layer=0, layers=2, shared=None),
+    lambda: TimeMix(8, heads=2, layer=0, layers=2, shared=None, mode="chunk"),
+    lambda: TimeMix(8, heads=2, layer=0, layers=2, shared=None, mode="recurrent"),
     lambda: ChannelMix(8, layer=1, layers=2),
-], ids=["time_mix", "channel_mix"])
+], ids=["time_mix_chunk", "time_mix_recurrent", "channel_mix"])
 def test_step_equals_forward_and_carries_exactly_state_size_numbers(make) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
     mixer = make().double()
@@ -108,10 +133,10 @@ def test_state_size_is_matrix_states_plus_two_shift_vectors_per_layer() -> None:
     assert state_size(model) == 3 * (2 * 8 * 8 + 2 * 16)
 
 
-@pytest.mark.parametrize("value_residual", [True, False])
-def test_model_recurrent_form_equals_forward(value_residual: bool) -> None:
+@pytest.mark.parametrize(("value_residual", "mode"), [(True, "chunk"), (False, "chunk"), (True, "recurrent")])
+def test_model_recurrent_form_equals_forward(value_residual: bool, mode: str) -> None:
     torch.manual_seed(0)
-    model = build_architecture("rwkv7", SPEC, d_model=8, heads=2, layers=2, value_residual=value_residual).eval()
+    model = build_architecture("rwkv7", SPEC, d_model=8, heads=2, layers=2, value_residual=value_residual, mode=mode).eval()
     x = torch.randint(0, 5, (2, 16))
     with torch.no_grad():
         assert torch.allclose(model(x), model.recurrent_forward(x), atol=1e-5, rtol=1e-4)
@@ -134,6 +159,7 @@ def test_value_residual_reaches_later_layers() -> None:
 @pytest.mark.parametrize(("hparams", "message"), [
     ({"d_model": 10, "heads": 4}, "divisible by heads"),
     ({"ffn_ratio": 0.0}, "ffn_ratio must be > 0"),
+    ({"mode": "parallel"}, "'mode' must be one of"),
 ])
 def test_bad_hyperparameters_are_one_line_errors(hparams: dict, message: str) -> None:
     with pytest.raises(ArchbenchError, match=message):
