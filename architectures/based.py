@@ -20,6 +20,7 @@ window, every other layer BaseConv), i.e. the period-5 pattern conv, linear, sli
 layers that is mostly convolution, so it is meant for deeper stacks. Each mixer is followed by the
 backbone's MLP (the paper uses a SwiGLU MLP; the GELU MLP here keeps size matching comparable).
 """
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,9 @@ def taylor_feature_map(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.ones_like(x[..., :1]), x / d**0.25, outer], dim=-1)
 
 
-def taylor_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mode: str = "quadratic",
-                            eps: float = 1e-12) -> torch.Tensor:
+def taylor_linear_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mode: str = "quadratic", eps: float = 1e-12
+) -> torch.Tensor:
     """Causal linear attention with the Taylor feature map; `q, k` `(B, H, T, f)`, `v` `(B, H, T, e)`.
 
     Every mode computes `phi(q_t)^T S_t / (phi(q_t)^T z_t + eps)` (module docstring); they differ in how:
@@ -88,7 +90,11 @@ def taylor_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, m
     z = v.new_zeros(*v.shape[:2], 1, pk.shape[-1])
     outputs = []
     for start in range(0, length, CHUNK):
-        cq, ck, cv = pq[..., start:start + CHUNK, :], pk[..., start:start + CHUNK, :], v[..., start:start + CHUNK, :]
+        cq, ck, cv = (
+            pq[..., start : start + CHUNK, :],
+            pk[..., start : start + CHUNK, :],
+            v[..., start : start + CHUNK, :],
+        )
         n = cq.shape[-2]
         scores = (cq @ ck.transpose(-1, -2)).tril()  # within the chunk, causal
         num = cq @ S + scores @ cv
@@ -105,7 +111,13 @@ class TaylorLinearAttention(nn.Module):
 
     def __init__(self, d_model: int, heads: int, feature_dim: int, mode: str, eps: float = 1e-12) -> None:
         super().__init__()
-        self.heads, self.feature_dim, self.head_dim, self.mode, self.eps = heads, feature_dim, d_model // heads, mode, eps
+        self.heads, self.feature_dim, self.head_dim, self.mode, self.eps = (
+            heads,
+            feature_dim,
+            d_model // heads,
+            mode,
+            eps,
+        )
         self.proj_q = nn.Linear(d_model, heads * feature_dim, bias=False)
         self.proj_k = nn.Linear(d_model, heads * feature_dim, bias=False)
         self.proj_v = nn.Linear(d_model, d_model, bias=False)
@@ -128,7 +140,9 @@ class TaylorLinearAttention(nn.Module):
         y = taylor_linear_attention(*self._qkv(x), mode=self.mode, eps=self.eps)
         return self.out_proj(y.transpose(1, 2).flatten(-2))
 
-    def step(self, x_t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    def step(
+        self, x_t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         q, k, v = (t.squeeze(2) for t in self._qkv(x_t.unsqueeze(1)))
         pq, pk = taylor_feature_map(q), taylor_feature_map(k)  # (B, H, D)
         if state is None:
@@ -171,7 +185,9 @@ class SlidingWindowAttention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
         return self.proj(out.transpose(1, 2).reshape(batch, length, width))
 
-    def step(self, x_t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    def step(
+        self, x_t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """One position against the cached (unrotated) keys and values of the previous `window - 1`
         positions; rotary by position within the window (relative, so equal to `forward`'s absolute)."""
         q, k, v = self._heads(x_t.unsqueeze(1))  # (B, H, 1, d_head)
@@ -256,10 +272,20 @@ def build_based(
     `heads * ((1 + f + f^2) * d_head + (1 + f + f^2))`; sliding window `2 * (window - 1) * d_model`
     (its key/value cache is bounded by the window); conv `d_model * (conv_kernel - 1)`.
     """
-    check_sizes("based", d_model=d_model, layers=layers, heads=heads, feature_dim=feature_dim, window=window,
-                conv_kernel=conv_kernel)
+    check_sizes(
+        "based",
+        d_model=d_model,
+        layers=layers,
+        heads=heads,
+        feature_dim=feature_dim,
+        window=window,
+        conv_kernel=conv_kernel,
+    )
     require(d_model % heads == 0, f"architecture 'based': d_model={d_model} must be divisible by heads={heads}")
-    require(layer_mix in LAYER_MIXES, f"architecture 'based': layer_mix must be one of {', '.join(LAYER_MIXES)}; got {layer_mix!r}")
+    require(
+        layer_mix in LAYER_MIXES,
+        f"architecture 'based': layer_mix must be one of {', '.join(LAYER_MIXES)}; got {layer_mix!r}",
+    )
     require(mode in LINEAR_MODES, f"architecture 'based': mode must be one of {', '.join(LINEAR_MODES)}; got {mode!r}")
     require(mlp_ratio > 0, f"architecture 'based': mlp_ratio must be > 0; got {mlp_ratio!r}")
     require(0.0 <= dropout < 1.0, f"architecture 'based': dropout must be in [0, 1); got {dropout!r}")

@@ -18,10 +18,11 @@ one), O(T log T). There is no finite recurrent state: the filter is as long as t
 needs every earlier input of every stage; `state_size` is None, and `step` carries that growing history
 (like attention's key/value cache), which is also the direct O(T^2) form the FFT path is tested against.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -65,8 +66,17 @@ class ImplicitFilter(nn.Module):
     """`channels` long filters as a function of the lag: positional features -> FFN (sine activations)
     -> exponential decay per channel. `filter(length)` gives `(channels, length)`, lags 0..length-1."""
 
-    def __init__(self, channels: int, scale: int, emb_dim: int = 3, filter_order: int = 16, inner_mlps: int = 2,
-                 fast_decay_pct: float = 0.3, slow_decay_pct: float = 1.5, target: float = 1e-2) -> None:
+    def __init__(
+        self,
+        channels: int,
+        scale: int,
+        emb_dim: int = 3,
+        filter_order: int = 16,
+        inner_mlps: int = 2,
+        fast_decay_pct: float = 0.3,
+        slow_decay_pct: float = 1.5,
+        target: float = 1e-2,
+    ) -> None:
         super().__init__()
         self.channels, self.scale, self.emb_dim = channels, scale, emb_dim
         layers: list[nn.Module] = [nn.Linear(emb_dim, filter_order), Sin(filter_order)]
@@ -89,7 +99,9 @@ class ImplicitFilter(nn.Module):
 
     def filter(self, length: int, like: torch.Tensor) -> torch.Tensor:
         z, t = self.features(length, like.device, like.dtype)
-        deltas = torch.linspace(self.min_decay, self.max_decay, self.channels, device=like.device, dtype=like.dtype).abs()
+        deltas = torch.linspace(
+            self.min_decay, self.max_decay, self.channels, device=like.device, dtype=like.dtype
+        ).abs()
         return (self.mlp(z) * torch.exp(-t * deltas)).transpose(0, 1)  # (channels, length)
 
 
@@ -98,8 +110,9 @@ class HyenaMixer(nn.Module):
 
     state_size = None  # the long filters span the whole sequence: step t needs all earlier inputs
 
-    def __init__(self, d_model: int, scale: int, order: int = 2, filter_order: int = 16, emb_dim: int = 3,
-                 short_kernel: int = 3) -> None:
+    def __init__(
+        self, d_model: int, scale: int, order: int = 2, filter_order: int = 16, emb_dim: int = 3, short_kernel: int = 3
+    ) -> None:
         super().__init__()
         self.d_model, self.order, self.short_kernel = d_model, order, short_kernel
         width = (order + 1) * d_model
@@ -134,7 +147,7 @@ class HyenaMixer(nn.Module):
         if state is None:
             state = (p.new_zeros(p.shape[0], p.shape[1], self.short_kernel - 1), [])
         window = torch.cat([state[0], p.unsqueeze(-1)], dim=-1)  # (B, (N+1) d, k)
-        u = (window * self.short_conv.weight.squeeze(1)).sum(-1) + self.short_conv.bias
+        u = (window * self.short_conv.weight.squeeze(1)).sum(-1) + cast(torch.Tensor, self.short_conv.bias)
         x, v = self._streams(u.unsqueeze(-1))
         length = 1 + (state[1][0].shape[-1] if state[1] else 0)  # positions 0..t
         h = self.filter.filter(length, hidden_t).view(self.order - 1, self.d_model, length)
@@ -148,7 +161,9 @@ class HyenaMixer(nn.Module):
         return self.out_proj((v * x[0]).squeeze(-1)), (window[..., 1:], history)
 
 
-@register_architecture("hyena", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model")
+@register_architecture(
+    "hyena", presets={"tiny": {"layers": 1}, "small": {"layers": 2}, "base": {"layers": 4}}, width_param="d_model"
+)
 def build_hyena(
     spec: TaskSpec,
     *,
@@ -171,16 +186,34 @@ def build_hyena(
     task's `max_seq_len` and the filter is defined for every lag, so every length is supported.
     No fixed-size state (`state_size` None): inference needs the whole input history.
     """
-    check_sizes("hyena", d_model=d_model, layers=layers, order=order, filter_order=filter_order,
-                emb_dim=emb_dim, short_kernel=short_kernel)
-    require(order >= 2, f"architecture 'hyena': order must be >= 2 (one long convolution per order above 1); got {order!r}")
-    require(emb_dim >= 3 and emb_dim % 2 == 1,
-            f"architecture 'hyena': emb_dim must be odd and >= 3 (time, then cosine/sine pairs); got {emb_dim!r}")
+    check_sizes(
+        "hyena",
+        d_model=d_model,
+        layers=layers,
+        order=order,
+        filter_order=filter_order,
+        emb_dim=emb_dim,
+        short_kernel=short_kernel,
+    )
+    require(
+        order >= 2, f"architecture 'hyena': order must be >= 2 (one long convolution per order above 1); got {order!r}"
+    )
+    require(
+        emb_dim >= 3 and emb_dim % 2 == 1,
+        f"architecture 'hyena': emb_dim must be odd and >= 3 (time, then cosine/sine pairs); got {emb_dim!r}",
+    )
     require(mlp_ratio > 0, f"architecture 'hyena': mlp_ratio must be > 0; got {mlp_ratio!r}")
     require(0.0 <= dropout < 1.0, f"architecture 'hyena': dropout must be in [0, 1); got {dropout!r}")
-    mixer: dict[str, Any] = {"order": order, "filter_order": filter_order, "emb_dim": emb_dim, "short_kernel": short_kernel}
+    mixer: dict[str, Any] = {
+        "order": order,
+        "filter_order": filter_order,
+        "emb_dim": emb_dim,
+        "short_kernel": short_kernel,
+    }
     return Backbone(
-        spec, d_model, layers,
+        spec,
+        d_model,
+        layers,
         lambda _layer: HyenaMixer(d_model, spec.max_seq_len, **mixer),
         mlp=mlp_every_layer(d_model, mlp_ratio, mlp),
         dropout=dropout,

@@ -29,10 +29,11 @@ offsets, `k_k = 0.71 - 0.1 linear`, `k_a = 1.02`, `r_k = -0.04`) except that the
 output projections the official code zero-initialises start small and random here, so that every
 parameter receives a gradient from the first step (the architecture contract checks it).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -55,8 +56,15 @@ def lora_rank(d_model: int, factor: float, power: float) -> int:
     return max(32, round(factor * d_model**power / 32) * 32)
 
 
-def generalized_delta_step(S: torch.Tensor, r: torch.Tensor, w: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                           kappa: torch.Tensor, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def generalized_delta_step(
+    S: torch.Tensor,
+    r: torch.Tensor,
+    w: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    kappa: torch.Tensor,
+    a: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One step of `S <- S (diag(w) - kappa^T (a kappa)) + v^T k`, `o = S r^T`, batched over `(B, H)`.
 
     `S` `(B, H, N_v, N_k)`; `r, w, k, kappa, a` `(B, H, N_k)`; `v` `(B, H, N_v)`. Written as
@@ -67,8 +75,15 @@ def generalized_delta_step(S: torch.Tensor, r: torch.Tensor, w: torch.Tensor, k:
     return S, (S @ r.unsqueeze(-1)).squeeze(-1)
 
 
-def generalized_delta_rule(r: torch.Tensor, w: torch.Tensor, k: torch.Tensor, v: torch.Tensor, kappa: torch.Tensor,
-                           a: torch.Tensor, S: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def generalized_delta_rule(
+    r: torch.Tensor,
+    w: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    kappa: torch.Tensor,
+    a: torch.Tensor,
+    S: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The recurrence over a sequence: inputs `(B, T, H, N)`, outputs `(B, T, H, N_v)` and the last state."""
     if S is None:
         S = v.new_zeros(v.shape[0], v.shape[2], v.shape[3], k.shape[3])
@@ -79,8 +94,15 @@ def generalized_delta_rule(r: torch.Tensor, w: torch.Tensor, k: torch.Tensor, v:
     return torch.stack(outputs, dim=1), S
 
 
-def generalized_delta_rule_chunked(r: torch.Tensor, w: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                                   kappa: torch.Tensor, a: torch.Tensor, chunk: int = 16) -> torch.Tensor:
+def generalized_delta_rule_chunked(
+    r: torch.Tensor,
+    w: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    kappa: torch.Tensor,
+    a: torch.Tensor,
+    chunk: int = 16,
+) -> torch.Tensor:
     """The same outputs as `generalized_delta_rule` with `chunk` positions at a time (inputs `(B, T, H, N)`).
 
     Within a chunk, with `G_t` the cumulative log-decay since the chunk start, `beta_t = -(a_t kappa_t)`,
@@ -122,7 +144,9 @@ def generalized_delta_rule_chunked(r: torch.Tensor, w: torch.Tensor, k: torch.Te
     R_beta = (r_now @ beta_inv.transpose(-1, -2)) * inclusive
     R_k = (r_now @ k_inv.transpose(-1, -2)) * inclusive
     eye = torch.eye(chunk, dtype=P.dtype, device=P.device)
-    solve = torch.linalg.solve_triangular(eye - P, torch.cat([kappa_prev, Q @ v], dim=-1), upper=False, unitriangular=True)
+    solve = torch.linalg.solve_triangular(
+        eye - P, torch.cat([kappa_prev, Q @ v], dim=-1), upper=False, unitriangular=True
+    )
     U_state, U_value = solve.split([n, v.shape[-1]], dim=-1)  # U = U_state S_0^T + U_value
     end = g[..., -1:, :]  # G_C
     beta_end, k_end = beta * torch.exp(end - g), k * torch.exp(end - g)  # decayed to the chunk's end
@@ -131,7 +155,11 @@ def generalized_delta_rule_chunked(r: torch.Tensor, w: torch.Tensor, k: torch.Te
     for c in range(chunks):
         U = U_state[:, :, c] @ S.transpose(-1, -2) + U_value[:, :, c]  # (B, H, C, N_v)
         outputs.append(r_now[:, :, c] @ S.transpose(-1, -2) + R_beta[:, :, c] @ U + R_k[:, :, c] @ v[:, :, c])
-        S = S * torch.exp(end[:, :, c]) + U.transpose(-1, -2) @ beta_end[:, :, c] + v[:, :, c].transpose(-1, -2) @ k_end[:, :, c]
+        S = (
+            S * torch.exp(end[:, :, c])
+            + U.transpose(-1, -2) @ beta_end[:, :, c]
+            + v[:, :, c].transpose(-1, -2) @ k_end[:, :, c]
+        )
     out = torch.stack(outputs, dim=2).flatten(2, 3)[:, :, :length]  # (B, H, T, N_v)
     return out.transpose(1, 2)
 
@@ -156,8 +184,16 @@ def shift_ratios(d_model: int, layer: int, layers: int) -> tuple[torch.Tensor, f
 class TimeMix(nn.Module):
     """RWKV-7's time mix for one layer (the generalized delta rule, recurrent form)."""
 
-    def __init__(self, d_model: int, heads: int, layer: int, layers: int, shared: ValueResidual | None,
-                 mode: str = "chunk", chunk: int = CHUNK) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        heads: int,
+        layer: int,
+        layers: int,
+        shared: ValueResidual | None,
+        mode: str = "chunk",
+        chunk: int = CHUNK,
+    ) -> None:
         super().__init__()
         self.d_model, self.heads, self.head_dim, self.layer = d_model, heads, d_model // heads, layer
         self.mode, self.chunk = mode, chunk
@@ -168,7 +204,12 @@ class TimeMix(nn.Module):
         self.key = nn.Linear(C, C, bias=False)
         self.value = nn.Linear(C, C, bias=False)
         self.output = nn.Linear(C, C, bias=False)
-        ranks = {"w": lora_rank(C, 1.8, 0.5), "a": lora_rank(C, 1.8, 0.5), "v": lora_rank(C, 1.3, 0.5), "g": lora_rank(C, 0.6, 0.8)}
+        ranks = {
+            "w": lora_rank(C, 1.8, 0.5),
+            "a": lora_rank(C, 1.8, 0.5),
+            "v": lora_rank(C, 1.3, 0.5),
+            "g": lora_rank(C, 0.6, 0.8),
+        }
         names = ["w", "a", "g"] + (["v"] if layer > 0 and shared is not None else [])
         self.down = nn.ModuleDict({n: nn.Linear(C, ranks[n], bias=False) for n in names})
         self.up = nn.ModuleDict({n: nn.Linear(ranks[n], C, bias=False) for n in names})
@@ -199,8 +240,8 @@ class TimeMix(nn.Module):
         self.k_a.fill_(1.02)
         self.r_k.fill_(-0.04)
         for name in self.down:
-            nn.init.normal_(self.down[name].weight, std=0.1 / math.sqrt(C))
-            nn.init.orthogonal_(self.up[name].weight, gain=0.1)
+            nn.init.normal_(cast(nn.Linear, self.down[name]).weight, std=0.1 / math.sqrt(C))
+            nn.init.orthogonal_(cast(nn.Linear, self.up[name]).weight, gain=0.1)
 
     @property
     def state_size(self) -> int:
@@ -224,15 +265,19 @@ class TimeMix(nn.Module):
                 self.shared.value = v
             else:
                 first = self.shared.value
-                require(first is not None and first.shape == v.shape,
-                        "rwkv7: the first layer's value is missing (layers must run in order)")
+                require(
+                    first is not None and first.shape == v.shape,
+                    "rwkv7: the first layer's value is missing (layers must run in order)",
+                )
                 v = v + (first - v) * torch.sigmoid(self.v0 + self._lora("v", xv))  # type: ignore[operator]
         heads = (*x.shape[:-1], self.heads, self.head_dim)
         kappa = F.normalize((k * self.k_k).view(heads), dim=-1)
         k = k * (1 + (a - 1) * self.k_a)
         return r.view(heads), w.view(heads), k.view(heads), v.view(heads), kappa, a.view(heads), g
 
-    def _read_out(self, o: torch.Tensor, r: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    def _read_out(
+        self, o: torch.Tensor, r: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor
+    ) -> torch.Tensor:
         """GroupNorm per head, the bonus `(r . (k r_k)) v`, gate, output projection; inputs `(..., H, N)`."""
         shape = o.shape[:-2]
         normed = self.ln_x(o.reshape(-1, self.d_model)).view(o.shape)
@@ -248,7 +293,9 @@ class TimeMix(nn.Module):
             o, _ = generalized_delta_rule(r, w, k, v, kappa, a)
         return self._read_out(o, r, k, v, g)
 
-    def step(self, x_t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    def step(
+        self, x_t: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         if state is None:
             state = (x_t.new_zeros(x_t.shape[0], self.heads, self.head_dim, self.head_dim), torch.zeros_like(x_t))
         S, previous = state
@@ -318,13 +365,20 @@ def build_rwkv7(
     check_sizes("rwkv7", d_model=d_model, layers=layers, heads=heads)
     require(d_model % heads == 0, f"architecture 'rwkv7': d_model={d_model} must be divisible by heads={heads}")
     require(ffn_ratio > 0, f"architecture 'rwkv7': ffn_ratio must be > 0; got {ffn_ratio!r}")
-    require(isinstance(value_residual, bool), f"architecture 'rwkv7': value_residual must be true or false; got {value_residual!r}")
+    require(
+        isinstance(value_residual, bool),
+        f"architecture 'rwkv7': value_residual must be true or false; got {value_residual!r}",
+    )
     require(mode in MODES, f"architecture 'rwkv7': mode must be one of {', '.join(MODES)}; got {mode!r}")
     require(0.0 <= dropout < 1.0, f"architecture 'rwkv7': dropout must be in [0, 1); got {dropout!r}")
     shared = ValueResidual() if value_residual else None
 
     def mixer(block: int) -> nn.Module:
         layer = block // 2
-        return TimeMix(d_model, heads, layer, layers, shared, mode) if block % 2 == 0 else ChannelMix(d_model, layer, layers, ffn_ratio)
+        return (
+            TimeMix(d_model, heads, layer, layers, shared, mode)
+            if block % 2 == 0
+            else ChannelMix(d_model, layer, layers, ffn_ratio)
+        )
 
     return Backbone(spec, d_model, 2 * layers, mixer, dropout=dropout)

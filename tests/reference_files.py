@@ -4,6 +4,7 @@ Why: `fla`'s package `__init__` imports triton, which a CPU-only machine lacks, 
 reference files (`fla/ops/<op>/naive.py`, `fla/modules/long_conv.py`) need only torch and einops. Loading
 the one file by path runs it without the package's import chain; a missing package or file is a skip.
 """
+
 from __future__ import annotations
 
 import importlib.util

@@ -2,6 +2,7 @@
 recurrence and against fla's naive references, the sliding window against a per-position loop, every
 mixer's `step` against its `forward`, the declared state size against the state `step` really carries,
 and the layer mix."""
+
 from __future__ import annotations
 
 import math
@@ -123,12 +124,16 @@ def test_sliding_window_equals_a_per_position_loop(window: int) -> None:
     assert (mixer(x) - slow_sliding_window(mixer, x)).abs().max() < 1e-12
 
 
-@pytest.mark.parametrize("make", [
-    lambda: TaylorLinearAttention(8, heads=2, feature_dim=3, mode="quadratic"),
-    lambda: SlidingWindowAttention(8, heads=2, window=4),
-    lambda: SlidingWindowAttention(8, heads=2, window=1),
-    lambda: BaseConv(8, kernel=3),
-], ids=["linear", "sliding", "sliding1", "conv"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TaylorLinearAttention(8, heads=2, feature_dim=3, mode="quadratic"),
+        lambda: SlidingWindowAttention(8, heads=2, window=4),
+        lambda: SlidingWindowAttention(8, heads=2, window=1),
+        lambda: BaseConv(8, kernel=3),
+    ],
+    ids=["linear", "sliding", "sliding1", "conv"],
+)
 def test_step_equals_forward_and_carries_exactly_state_size_numbers(make) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
     mixer = make().double()
@@ -151,8 +156,9 @@ def test_layer_mixes() -> None:
 @pytest.mark.parametrize("layer_mix", ["alternate", "paper"])
 def test_model_recurrent_form_equals_forward_and_state_is_the_sum(layer_mix: str) -> None:
     torch.manual_seed(0)
-    model = build_architecture("based", SPEC, d_model=8, heads=2, feature_dim=4, window=3, layers=3,
-                               layer_mix=layer_mix).eval()
+    model = build_architecture(
+        "based", SPEC, d_model=8, heads=2, feature_dim=4, window=3, layers=3, layer_mix=layer_mix
+    ).eval()
     x = torch.randint(0, 5, (2, 16))
     with torch.no_grad():
         assert torch.allclose(model(x), model.recurrent_forward(x), atol=1e-5, rtol=1e-4)
@@ -162,12 +168,15 @@ def test_model_recurrent_form_equals_forward_and_state_is_the_sum(layer_mix: str
     assert state_size(model) == (2 * linear + sliding if layer_mix == "alternate" else conv + linear + sliding)
 
 
-@pytest.mark.parametrize(("hparams", "message"), [
-    ({"mode": "fft"}, "'mode' must be one of"),
-    ({"layer_mix": "mixed"}, "'layer_mix' must be one of"),
-    ({"window": 0}, "window must be a positive integer"),
-    ({"d_model": 10, "heads": 4}, "divisible by heads"),
-])
+@pytest.mark.parametrize(
+    ("hparams", "message"),
+    [
+        ({"mode": "fft"}, "'mode' must be one of"),
+        ({"layer_mix": "mixed"}, "'layer_mix' must be one of"),
+        ({"window": 0}, "window must be a positive integer"),
+        ({"d_model": 10, "heads": 4}, "divisible by heads"),
+    ],
+)
 def test_bad_hyperparameters_are_one_line_errors(hparams: dict, message: str) -> None:
     with pytest.raises(ArchbenchError, match=message):
         build_architecture("based", SPEC, **hparams)

@@ -1,6 +1,7 @@
 """Hyena: the FFT long convolution against a direct O(T^2) loop and fla's `fft_conv`, the whole operator
 against a per-position transcription of the paper's, the filter's independence from the sequence length,
 the growing-history `step`, and hyper-parameter validation."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,8 +47,10 @@ def paper_hyena(mixer: HyenaMixer, hidden: torch.Tensor) -> torch.Tensor:
     bias = mixer.bias.view(n - 1, d)
     for stage, x_i in enumerate(reversed(x[1:])):
         z = v * x_i
-        v = torch.stack([sum(h[stage, :, t - s] * z[:, s] for s in range(t + 1)) + bias[stage] * z[:, t]
-                         for t in range(length)], dim=1)
+        v = torch.stack(
+            [sum(h[stage, :, t - s] * z[:, s] for s in range(t + 1)) + bias[stage] * z[:, t] for t in range(length)],
+            dim=1,
+        )
     return mixer.out_proj(v * x[0])
 
 
@@ -115,11 +118,14 @@ def test_model_declares_no_fixed_state_and_takes_every_length() -> None:
         assert torch.allclose(model(x), model.recurrent_forward(x), atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize(("hparams", "message"), [
-    ({"order": 1}, "order must be >= 2"),
-    ({"emb_dim": 4}, "emb_dim must be odd"),
-    ({"short_kernel": 0}, "short_kernel must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    ("hparams", "message"),
+    [
+        ({"order": 1}, "order must be >= 2"),
+        ({"emb_dim": 4}, "emb_dim must be odd"),
+        ({"short_kernel": 0}, "short_kernel must be a positive integer"),
+    ],
+)
 def test_bad_hyperparameters_are_one_line_errors(hparams: dict, message: str) -> None:
     with pytest.raises(ArchbenchError, match=message):
         build_architecture("hyena", SPEC, **hparams)

@@ -3,6 +3,7 @@ transition matrix, against rwkv7-hf's `rwkv7_recurrent` and fla's `dplr_recurren
 `forward` for both mixers and the whole model (value residual included); the chunked form against the
 recurrence (float64, and float32 at the fastest decay); the declared state size against
 the state `step` really carries."""
+
 from __future__ import annotations
 
 import math
@@ -78,8 +79,9 @@ def test_recurrence_equals_flas_dplr_naive() -> None:
     naive = load_reference_file("fla", "ops/generalized_delta_rule/dplr/naive.py")
     x = inputs(length=12, n=4)
     bhtn = {name: value.transpose(1, 2).float() for name, value in x.items()}
-    theirs, _ = naive.dplr_recurrence(bhtn["r"] * 2.0, bhtn["k"], bhtn["v"], -bhtn["kappa"], bhtn["a"] * bhtn["kappa"],
-                                      bhtn["w"].log())
+    theirs, _ = naive.dplr_recurrence(
+        bhtn["r"] * 2.0, bhtn["k"], bhtn["v"], -bhtn["kappa"], bhtn["a"] * bhtn["kappa"], bhtn["w"].log()
+    )
     assert (ours(x) - theirs.transpose(1, 2).double()).abs().max() < 1e-5  # their float32 arithmetic
 
 
@@ -114,11 +116,15 @@ def numbers(state: object) -> int:
     return sum(numbers(part) for part in state)  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("make", [
-    lambda: TimeMix(8, heads=2, layer=0, layers=2, shared=None, mode="chunk"),
-    lambda: TimeMix(8, heads=2, layer=0, layers=2, shared=None, mode="recurrent"),
-    lambda: ChannelMix(8, layer=1, layers=2),
-], ids=["time_mix_chunk", "time_mix_recurrent", "channel_mix"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TimeMix(8, heads=2, layer=0, layers=2, shared=None, mode="chunk"),
+        lambda: TimeMix(8, heads=2, layer=0, layers=2, shared=None, mode="recurrent"),
+        lambda: ChannelMix(8, layer=1, layers=2),
+    ],
+    ids=["time_mix_chunk", "time_mix_recurrent", "channel_mix"],
+)
 def test_step_equals_forward_and_carries_exactly_state_size_numbers(make) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
     mixer = make().double()
@@ -136,7 +142,9 @@ def test_state_size_is_matrix_states_plus_two_shift_vectors_per_layer() -> None:
 @pytest.mark.parametrize(("value_residual", "mode"), [(True, "chunk"), (False, "chunk"), (True, "recurrent")])
 def test_model_recurrent_form_equals_forward(value_residual: bool, mode: str) -> None:
     torch.manual_seed(0)
-    model = build_architecture("rwkv7", SPEC, d_model=8, heads=2, layers=2, value_residual=value_residual, mode=mode).eval()
+    model = build_architecture(
+        "rwkv7", SPEC, d_model=8, heads=2, layers=2, value_residual=value_residual, mode=mode
+    ).eval()
     x = torch.randint(0, 5, (2, 16))
     with torch.no_grad():
         assert torch.allclose(model(x), model.recurrent_forward(x), atol=1e-5, rtol=1e-4)
@@ -156,11 +164,14 @@ def test_value_residual_reaches_later_layers() -> None:
     assert not torch.allclose(before, second(x))
 
 
-@pytest.mark.parametrize(("hparams", "message"), [
-    ({"d_model": 10, "heads": 4}, "divisible by heads"),
-    ({"ffn_ratio": 0.0}, "ffn_ratio must be > 0"),
-    ({"mode": "parallel"}, "'mode' must be one of"),
-])
+@pytest.mark.parametrize(
+    ("hparams", "message"),
+    [
+        ({"d_model": 10, "heads": 4}, "divisible by heads"),
+        ({"ffn_ratio": 0.0}, "ffn_ratio must be > 0"),
+        ({"mode": "parallel"}, "'mode' must be one of"),
+    ],
+)
 def test_bad_hyperparameters_are_one_line_errors(hparams: dict, message: str) -> None:
     with pytest.raises(ArchbenchError, match=message):
         build_architecture("rwkv7", SPEC, **hparams)
