@@ -119,8 +119,12 @@ def test_records_of_an_older_schema_are_stale(tmp_path: Path) -> None:
     store.append(rec)
     text = publish(store, tmp_path / "L.md", plots=False).read_text()
     assert "(n=3)" in cell_of(text, "gru") and "1 stale records left out" in text
+    assert "Stale records counted" not in text  # a page of current records carries no banner
     text = publish(store, tmp_path / "L.md", plots=False, include_stale=True).read_text()
     assert "(n=4)" in cell_of(text, "gru")
+    # counted stale records are said first, above every table, with what differs
+    banner = text.split("## Overview")[0]
+    assert "**Stale records counted** (`--include-stale`): 1 of" in banner and "schema" in banner
 
 
 def test_truncated_last_line_is_reported_and_the_rest_used(tmp_path: Path, capsys) -> None:

@@ -75,6 +75,20 @@ class Page:
     stale_left_out: list[RunRecord] = field(default_factory=list)
     validation_left_out: int = 0
     problems: list[str] = field(default_factory=list)
+    stale_counted: list[RunRecord] = field(default_factory=list)  # with --include-stale: stale records counted
+
+    def stale_banner(self) -> list[str]:
+        """The page's first words when it counts stale records: what they are and how to refresh them."""
+        if not self.stale_counted:
+            return []
+        reasons = sorted({reason.split(" ", 1)[0] for r in self.stale_counted for reason in freshness(r).reasons})
+        return [
+            f"> **Stale records counted** (`--include-stale`): {len(self.stale_counted)} of {len(self.records)} "
+            f"records on this page were made by another version ({', '.join(reasons)} differ from this "
+            "installation), so they do not measure the current code. They are shown for reference only; "
+            "`archbench results --stale` lists them and rerunning their commands refreshes them.",
+            "",
+        ]
 
     def left_out(self) -> list[str]:
         """What was read but not counted, in words."""
@@ -421,7 +435,8 @@ def load(store: RecordStore, tasks: list[str] | None, include_stale: bool) -> Pa
             f"all {len(stale)} matching records in {store.root} are stale ({reasons}); "
             "rerun them or pass --include-stale"
         )
-    return Page(kept, stale, len(records) - len(counted), problems)
+    stale_counted = [r for r in kept if freshness(r).stale] if include_stale else []
+    return Page(kept, stale, len(records) - len(counted), problems, stale_counted)
 
 
 def shown_cells(cells: list[Cell]) -> list[Cell]:
@@ -459,6 +474,7 @@ def render(
     head = [
         "# archbench leaderboard",
         "",
+        *page.stale_banner(),
         f"Every figure is a mean over seeds with its {method_label()} interval (± half-width) and the number of "
         "seeds (n); each traces to stored run records (`archbench results`). Tasks are scored on held-out test "
         "streams at the training length (in distribution) unless a column says otherwise.",
