@@ -127,6 +127,18 @@ def test_records_of_an_older_schema_are_stale(tmp_path: Path) -> None:
     assert "**Stale records counted** (`--include-stale`): 1 of" in banner and "schema" in banner
 
 
+def test_a_stale_record_superseded_by_a_current_one_is_not_counted_twice(tmp_path: Path) -> None:
+    """With --include-stale, a stale record of a configuration and seed that also has a current record is left
+    out: the same seed is never averaged twice across two versions of the code."""
+    store = standard_store(tmp_path / "runs")
+    current = next(r for r in store.load() if r["arch"] == "gru")
+    old = {**current, "key": "old-" + current["key"], "schema": 1}
+    del old["environment"]["code_version"], old["environment"]["code_sources"]
+    store.append(old)
+    text = publish(store, tmp_path / "L.md", plots=False, include_stale=True).read_text()
+    assert "(n=3)" in cell_of(text, "gru") and "Stale records counted" not in text
+
+
 def test_truncated_last_line_is_reported_and_the_rest_used(tmp_path: Path, capsys) -> None:
     store = standard_store(tmp_path / "runs")
     with store.path_for(TASK).open("a") as handle:

@@ -95,7 +95,8 @@ class Page:
         notes = []
         if self.stale_left_out:
             notes.append(
-                f"{len(self.stale_left_out)} stale records left out (made by other code or packages; "
+                f"{len(self.stale_left_out)} stale records left out (made by other code or packages, or superseded "
+                "by a current record of the same configuration and seed; "
                 "`archbench results --stale` lists them, `--include-stale` counts them)"
             )
         if self.validation_left_out:
@@ -435,7 +436,16 @@ def load(store: RecordStore, tasks: list[str] | None, include_stale: bool) -> Pa
             f"all {len(stale)} matching records in {store.root} are stale ({reasons}); "
             "rerun them or pass --include-stale"
         )
-    stale_counted = [r for r in kept if freshness(r).stale] if include_stale else []
+    stale_counted: list[RunRecord] = []
+    if include_stale:
+        # A stale record whose configuration and seed also have a current record was superseded by it:
+        # counting both would average one seed twice, across two versions of the code.
+        current = {(aggregate.cell_key(r), r["seed"]) for r in kept if not freshness(r).stale}
+        superseded = [r for r in kept if freshness(r).stale and (aggregate.cell_key(r), r["seed"]) in current]
+        dropped = {id(r) for r in superseded}
+        kept = [r for r in kept if id(r) not in dropped]
+        stale += superseded
+        stale_counted = [r for r in kept if freshness(r).stale]
     return Page(kept, stale, len(records) - len(counted), problems, stale_counted)
 
 
