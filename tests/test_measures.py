@@ -60,6 +60,34 @@ def test_to_solve_texts_name_the_budget_when_the_median_did_not_solve() -> None:
     assert measures.median_time_to_solve_text([seed(1000), seed(None, seen=5000), seed(None, seen=2500)]) == "> 100.0"
 
 
+def test_samples_to_solve_interval_text() -> None:
+    # 3 seeds: the median and [min, max]; an unsolved bound reads as more than the samples any seed saw
+    assert measures.median_to_solve_interval([seed(12800), seed(6400), seed(25600)]) == "12,800 [6,400, 25,600]"
+    assert measures.median_to_solve_interval([seed(640), seed(None, seen=9000), seed(1280)]) == "1,280 [640, > 9,000]"
+    assert measures.median_to_solve_interval([seed(640), seed(None, seen=9000), seed(None, seen=800)]) == "> 9,000"
+    assert measures.median_to_solve_interval([seed(640)]) == "640"
+    assert measures.median_to_solve_interval([seed(640), seed(640), seed(640)]) == "640"  # no spread: no interval
+    assert measures.median_to_solve_interval([]) == "n/a"
+    est = measures.samples_to_solve_interval([seed(12800), seed(6400), seed(25600)])
+    assert est is not None and est.coverage == pytest.approx(0.75)
+
+
+def test_verdicts_over_seeds() -> None:
+    assert measures.verdict([True, True]) == "all" and measures.verdict([True, False]) == "some"
+    assert measures.verdict([False]) == "none" and measures.verdict([]) is None
+    assert measures.solve_verdict([seed(10), seed(None)]) == "some"
+    kept, lost, na = (
+        seed(None, by_length=bl) for bl in ({"16": 1.0, "32": 0.95}, {"16": 1.0, "32": 0.5}, {"16": 1.0, "32": None})
+    )
+    assert measures.generalizes(kept, 16, 0.9) is True and measures.generalizes(lost, 16, 0.9) is False
+    assert measures.generalizes(na, 16, 0.9) is None  # cannot take the longer length: no figure
+    assert measures.beyond_verdict([kept, kept], 16, 0.9) == "all"
+    assert measures.beyond_verdict([kept, lost], 16, 0.9) == "some"
+    assert measures.beyond_verdict([kept, na], 16, 0.9) is None  # one seed unjudgeable: no verdict at all
+    assert measures.above([0.5, 0.52, 0.48], 0.1) is True and measures.above([0.0, 0.2, -0.1], 0.0) is False
+    assert measures.above([0.3], 0.1) is True and measures.above([], 0.1) is None
+
+
 def test_censored_lower_bound_counts_an_unsolved_seed_at_what_it_saw() -> None:
     assert measures.samples_to_solve_lower_bound(seed(640, seen=900)) == 640
     assert measures.samples_to_solve_lower_bound(seed(None, seen=192000)) == 192000

@@ -13,6 +13,7 @@ from bench.results.stats import (
     coverage,
     differ,
     mean_ci,
+    median_interval,
     method_label,
     t_quantile,
 )
@@ -91,3 +92,39 @@ def test_differ_edge_cases() -> None:
     assert constant_apart.differs and constant_apart.low == 1.0
     with_none = differ([0.9, None, 0.91, 0.92], [0.1, 0.11, None, 0.12])
     assert with_none.differs and (with_none.n_a, with_none.n_b) == (3, 3)
+
+
+def test_median_interval_is_the_order_statistic_interval_with_its_exact_coverage() -> None:
+    # n = 3: only [min, max] exists; it covers the median with 1 - 2 * (1/2)^3 = 0.75, reported as such
+    three = median_interval([30.0, 10.0, 20.0])
+    assert (three.median, three.low, three.high, three.n) == (20.0, 10.0, 30.0, 3)
+    assert three.coverage == pytest.approx(0.75)
+    # n = 6: [min, max] reaches 1 - 2/64 = 0.969 >= 0.95, the next pair (0.78) does not
+    six = median_interval(range(6))
+    assert (six.low, six.high) == (0.0, 5.0) and six.coverage == pytest.approx(1 - 2 / 64)
+    # n = 10: [x(2), x(9)], coverage 1 - 2 * 11/1024 (the binomial tail), the narrowest reaching 95%
+    ten = median_interval(range(1, 11))
+    assert (ten.low, ten.high, ten.median) == (2.0, 9.0, 5.5)
+    assert ten.coverage == pytest.approx(1 - 2 * 11 / 1024) and ten.coverage >= 0.95
+    one = median_interval([7.0])
+    assert one.low is None and one.coverage is None and one.median == 7.0
+    with pytest.raises(ValueError):
+        median_interval([])
+
+
+def test_median_interval_takes_unsolved_seeds_as_infinite() -> None:
+    est = median_interval([640.0, math.inf, 1280.0])
+    assert est.median == 1280.0 and est.low == 640.0 and est.high == math.inf
+    assert median_interval([640.0, math.inf, math.inf]).median == math.inf
+
+
+def test_median_interval_covers_at_its_stated_rate() -> None:
+    """Coverage by simulation on a skewed distribution (its median is log 2): the stated coverage is exact."""
+    rng = random.Random(0)
+    for n in (3, 10):
+        stated = median_interval(range(n)).coverage
+        hits = 0
+        for _ in range(2000):
+            est = median_interval([rng.expovariate(1.0) for _ in range(n)])
+            hits += est.low <= math.log(2) <= est.high
+        assert abs(hits / 2000 - stated) < 3 * math.sqrt(stated * (1 - stated) / 2000)

@@ -21,12 +21,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from bench.results.stats import DEFAULT_METHOD, Estimate, mean_ci
+from bench.results.stats import DEFAULT_METHOD, Estimate, MedianEstimate, mean_ci, median_interval
 
 Metrics = Mapping[str, Any]
 Figure = Callable[[Metrics], float | None]  # one seed's figure from its metrics (None: n/a)
+Verdict = Literal["all", "some", "none"]  # how many seeds of a configuration did something
 
 
 def run_metrics(record: Mapping[str, Any]) -> Metrics:
@@ -159,6 +160,54 @@ def median_best_validation(runs: Sequence[Metrics]) -> float:
     return float(statistics.median(sorted(-math.inf if (v := best_validation(m)) is None else v for m in runs)))
 
 
+def samples_to_solve_interval(runs: Sequence[Metrics]) -> MedianEstimate | None:
+    """Median samples to solve over seeds (unsolved: infinitely many) with its distribution-free order-statistic
+    interval (`stats.median_interval`); None without runs."""
+    return median_interval([samples_to_solve(m) for m in runs]) if runs else None
+
+
+# --- verdicts over seeds (what the literature agreement compares with a paper) -------------------------
+
+
+def verdict(flags: Sequence[bool]) -> Verdict | None:
+    """`all`, `some` or `none` of the seeds; None without seeds."""
+    if not flags:
+        return None
+    done = sum(bool(f) for f in flags)
+    return "all" if done == len(flags) else ("some" if done else "none")
+
+
+def solve_verdict(runs: Sequence[Metrics]) -> Verdict | None:
+    """Solved in all / some / no seeds (`solved`: validation reached `solved_at` within the budget)."""
+    return verdict([solved(m) for m in runs])
+
+
+def generalizes(metrics: Metrics, train_length: int, threshold: float) -> bool | None:
+    """One seed keeps the task beyond its training length: its mean metric over every longer evaluated length
+    (`run_beyond_training_mean`) reaches `threshold`. None when it has no such figure (no longer length, or
+    one it cannot take)."""
+    value = run_beyond_training_mean(metrics, train_length)
+    return None if value is None else value >= threshold
+
+
+def beyond_verdict(runs: Sequence[Metrics], train_length: int, threshold: float) -> Verdict | None:
+    """`generalizes` in all / some / no seeds; None without runs or when any seed has no figure (a verdict over
+    fewer seeds than the cell has would hide the ones that could not be judged)."""
+    flags = [generalizes(m, train_length, threshold) for m in runs]
+    if not flags or any(f is None for f in flags):
+        return None
+    return verdict([bool(f) for f in flags])
+
+
+def above(values: Iterable[float | None], level: float) -> bool | None:
+    """The mean over seeds exceeds `level` beyond noise: its 95% interval lies above it (one seed: the value
+    does). None without values. Used to tell "learned something" from "at chance"."""
+    estimate = over_seeds(values)
+    if estimate is None:
+        return None
+    return (estimate.low if estimate.low is not None else estimate.mean) > level
+
+
 # --- as table text ------------------------------------------------------------------------------------
 
 
@@ -177,3 +226,16 @@ def median_to_solve(runs: Sequence[Metrics]) -> str:
 def median_time_to_solve_text(runs: Sequence[Metrics]) -> str:
     """`median_time_to_solve` as table text: `12.5`, or `> S` (S the longest training time of any seed)."""
     return _median_text(median_time_to_solve(runs), (m.get("fit_seconds") for m in runs), 1)
+
+
+def median_to_solve_interval(runs: Sequence[Metrics]) -> str:
+    """`samples_to_solve_interval` as text: `12,800 [9,600, 25,600]`; an infinite bound (an unsolved seed)
+    reads `> N`, N the most samples any seed saw; one seed: the bare figure."""
+    estimate = samples_to_solve_interval(runs)
+    if estimate is None:
+        return "n/a"
+    seen = [m.get("samples_seen") for m in runs]
+    core = _median_text(estimate.median, seen, 0)
+    if estimate.low is None or estimate.high is None or math.isinf(estimate.median) or estimate.low == estimate.high:
+        return core  # one seed, an unsolved median, or every seed alike: no interval to show
+    return f"{core} [{_median_text(estimate.low, seen, 0)}, {_median_text(estimate.high, seen, 0)}]"

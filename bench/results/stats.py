@@ -168,6 +168,53 @@ def _bootstrap_interval(data: np.ndarray, method: str, resamples: int, seed: int
 
 
 @dataclass(frozen=True)
+class MedianEstimate:
+    """Median over `n` values with a distribution-free interval [low, high] and its exact `coverage`.
+
+    Values may be infinite (a seed that never solved counts as infinitely many samples): order statistics
+    need no finite values, which is why the median and its interval, not the mean, summarise to-solve figures.
+    `low`/`high` are None when n < 2."""
+
+    median: float
+    low: float | None
+    high: float | None
+    n: int
+    coverage: float | None
+
+
+def median_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> MedianEstimate:
+    """Median and the order-statistic interval [x_(k), x_(n+1-k)] for the population median.
+
+    Distribution-free: the number of values below the median is Binomial(n, 1/2), so the interval covers
+    the median with probability exactly 1 - 2 P(B <= k - 1). The narrowest such interval (largest k) whose
+    coverage reaches `confidence` is taken; with too few values for any (n <= 5 at 95%) it is the range
+    [min, max], whose coverage 1 - 2^(1-n) is reported as it is (0.75 at 3 seeds, 0.94 at 5) rather than
+    widened by assumption. No bootstrap: at 3 seeds it has 10 distinct resamples and cannot handle the
+    infinite values of unsolved seeds.
+    """
+    data = sorted(float(v) for v in values)
+    n = len(data)
+    if n == 0:
+        raise ValueError("median_interval needs at least one value")
+    median = float(statistics.median(data))  # +inf values are fine: (x + inf) / 2 is inf
+    if n < 2:
+        return MedianEstimate(median, None, None, n, None)
+    best = 1
+    for k in range(1, n // 2 + 1):
+        if _order_coverage(n, k) >= confidence:
+            best = k
+        else:
+            break
+    return MedianEstimate(median, data[best - 1], data[n - best], n, _order_coverage(n, best))
+
+
+def _order_coverage(n: int, k: int) -> float:
+    """P(x_(k) <= median <= x_(n+1-k)) = 1 - 2 P(Binomial(n, 1/2) <= k - 1)."""
+    tail = sum(math.comb(n, i) for i in range(k)) / 2**n
+    return 1 - 2 * tail
+
+
+@dataclass(frozen=True)
 class Difference:
     """Verdict of `differ`: mean(a) - mean(b), its 95% Welch interval, and whether it excludes zero.
 
