@@ -24,14 +24,21 @@ def overview_row(text: str, task: str = TASK) -> tuple[list[str], list[str]]:
     """(header cells, row cells) of the overview table's row for `task`."""
     lines = text.split("## Overview", 1)[1].splitlines()
     header = next(line for line in lines if line.startswith("| task"))
-    row = next(line for line in lines if line.startswith(f"| {task} "))
+    row = next(line for line in lines if line.startswith((f"| {task} ", f"| [{task}]")))
     split = lambda line: [c.strip() for c in line.strip().strip("|").split("|")]  # noqa: E731
     return split(header), split(row)
 
 
+def full_cell_of(text: str, label: str, task: str = TASK) -> list[str]:
+    """An overview cell's lines: solved and samples to solve, the metric, beyond training, the literature mark."""
+    header, row = overview_row(text, task)
+    return row[header.index(label)].split("<br>")
+
+
 def cell_of(text: str, label: str) -> str:
-    header, row = overview_row(text)
-    return row[header.index(label)]
+    """The in-distribution metric line of an overview cell (the whole cell when it is `failed` or `—`)."""
+    lines = full_cell_of(text, label)
+    return lines[1] if len(lines) > 1 else lines[0]
 
 
 def test_overview_cells_recompute_from_records_with_marks_and_failed(tmp_path: Path) -> None:

@@ -24,9 +24,10 @@ from tabulate import tabulate, tabulate_formats
 
 from bench.contract.errors import ArchbenchError
 from bench.contract.metrics import METRICS
-from bench.report import aggregate
+from bench.report import aggregate, agreement
 from bench.report.aggregate import Cell
 from bench.report.lengths import length_curves, length_table
+from bench.report.literature import MATRIX_FILE, Matrix, load_matrix
 from bench.report.plots import (
     PLOT_FORMATS,
     Series,
@@ -35,16 +36,19 @@ from bench.report.plots import (
     require_matplotlib,
 )
 from bench.report.provenance import provenance
+from bench.report.state_size import MIN_SIZES, STATE_SIZE_TASKS, state_size_series
 from bench.results.atomic import write_text
 from bench.results.freshness import freshness, usable
 from bench.results.measures import (
     in_distribution,
     median_time_to_solve_text,
     median_to_solve,
+    median_to_solve_interval,
+    run_beyond_training_mean,
     solved_count,
 )
 from bench.results.schema import RunRecord
-from bench.results.stats import Estimate, differ, method_label
+from bench.results.stats import Estimate, differ, median_interval, method_label
 from bench.results.store import RecordStore
 
 MISSING = "—"  # not run
@@ -215,17 +219,76 @@ def sample_complexity(records_dir: Path, task: str) -> dict[aggregate.CellKey, s
 # --- tables ---------------------------------------------------------------------------------------------
 
 
-def overview(columns: list[str], rows: dict[str, tuple[TaskInfo, dict[str, Cell]]], tablefmt: str) -> str:
-    """Task x architecture: the in-distribution metric of each task's primary setting."""
+SCREEN_PROFILE = "quick"  # the 30-minute screen: its cells say "not within this budget", never "cannot learn"
+LINE_BREAK_FORMATS = ("github", "pipe")  # table formats GitHub renders, where `<br>` breaks a cell's lines
+
+
+def profile_of(record: Any) -> str | None:
+    """The profile named on the command line that made a record (`--profile quick`), None when not named."""
+    words = str(record.get("command") or "").split()
+    for i, word in enumerate(words):
+        if word == "--profile" and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith("--profile="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def is_screen(cells: list[Cell]) -> bool:
+    """Every record of these cells was made under the `quick` profile (the screen)."""
+    records = [r for c in cells for r in c.records]
+    return bool(records) and all(profile_of(r) == SCREEN_PROFILE for r in records)
+
+
+def beyond_text(cell: Cell, info: TaskInfo) -> str:
+    """`beyond 0.912 ± 0.030`: the mean over seeds of each seed's mean metric beyond the training length."""
+    length = info.length if info.length is not None else cell.task_config.get("length")
+    if not isinstance(length, int):
+        return f"beyond {NA}"
+    estimate = cell.figure_estimate(lambda m: run_beyond_training_mean(m, length))
+    return f"beyond {estimate_text(estimate)}"
+
+
+def overview_cell(cell: Cell | None, mark: str, info: TaskInfo, symbol: str, sep: str) -> str:
+    """Solved seeds and samples to solve (median [order-statistic interval]) first, then the metric in and
+    beyond the training length, then the literature mark; `failed` / `—` as before."""
+    if cell is None:
+        return MISSING
+    if cell.all_failed:
+        return "failed"
+    first = f"{solved_text(cell)} solved · {median_to_solve_interval(cell.metrics)} samples"
+    parts = [first, metric_text(cell, mark), beyond_text(cell, info)]
+    if symbol:
+        parts.append(f"{symbol} literature")
+    return sep.join(parts)
+
+
+def overview(
+    columns: list[str],
+    rows: dict[str, tuple[TaskInfo, dict[str, Cell]]],
+    tablefmt: str,
+    symbols: dict[tuple[str, str], str] | None = None,
+    screens: set[str] | None = None,
+) -> str:
+    """Task x architecture: each cell of the task's primary setting (`overview_cell`); the task name links to
+    its section, where the setting and the chosen learning rates are."""
+    sep = "<br>" if tablefmt in LINE_BREAK_FORMATS else " · "
+    symbols = symbols or {}
     table = []
     for task, (info, by_label) in rows.items():
         cell_marks = marks(list(by_label.values()))
-        row = [f"{task} ({info.metric}{_chance_suffix(info)})"]
+        screen = " · quick screen" if task in (screens or set()) else ""
+        row = [f"[{task}](#{anchor(task)}) ({info.metric}{_chance_suffix(info)}){screen}"]
         for label in columns:
             cell = by_label.get(label)
-            row.append(metric_text(cell, cell_marks.get(id(cell), "")))
+            row.append(overview_cell(cell, cell_marks.get(id(cell), ""), info, symbols.get((task, label), ""), sep))
         table.append(row)
     return tabulate(table, headers=["task (metric)"] + columns, tablefmt=tablefmt, disable_numparse=True)
+
+
+def anchor(task: str) -> str:
+    """The id of a task's section (an explicit anchor: GitHub's heading ids drop the punctuation of ours)."""
+    return f"task-{task}"
 
 
 def _chance_suffix(info: TaskInfo) -> str:
@@ -243,6 +306,7 @@ def task_table(
         "params",
         "state size",
         "seeds",
+        "lr",
         f"{info.metric}{train} (in distribution)",
         f"{info.metric} beyond training (mean)",
         "solved",
@@ -256,7 +320,7 @@ def task_table(
     for cell in cells:
         name = names[id(cell)]
         if cell.all_failed:
-            rows.append([name, NA, NA, seeds_text(cell), "failed"] + [NA] * 7)
+            rows.append([name, NA, NA, seeds_text(cell), lr_text(cell), "failed"] + [NA] * 7)
             continue
         curve = length_curves([{**r, "label": name} for r in cell.ok])[0]
         rows.append(
@@ -265,6 +329,7 @@ def task_table(
                 _int_or_na(cell.first("num_parameters")),
                 _int_or_na(cell.first("state_size")),
                 seeds_text(cell),
+                lr_text(cell),
                 metric_text(cell, cell_marks.get(id(cell), "")),
                 estimate_text(curve.summary),
                 solved_text(cell),
@@ -276,6 +341,21 @@ def task_table(
             ]
         )
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def lr_text(cell: Cell) -> str:
+    """The cell's learning rate, and how it was chosen when a search chose it (`lr_selection` of its records)."""
+    lr = cell.key.train.get("lr")
+    if not isinstance(lr, (int, float)):
+        return NA
+    selection = next((r.get("lr_selection") for r in cell.records if r.get("lr_selection")), None)
+    if not selection:
+        return f"{lr:g}"
+    grid = selection.get("grid")
+    seeds = selection.get("seeds")
+    among = f" of {{{', '.join(f'{v:g}' for v in grid)}}}" if isinstance(grid, list) and grid else ""
+    on = f" on seeds {','.join(map(str, seeds))}" if isinstance(seeds, list) and seeds else " on validation seeds"
+    return f"{lr:g} (chosen{among}{on})"
 
 
 def failure_notes(cells: list[Cell], names: dict[int, str]) -> list[str]:
@@ -397,10 +477,53 @@ def task_plots(
             "sizes (`n_train`); run `archbench sample-complexity` or `archbench run --n-train N`._",
             "",
         ]
+    if info.name in STATE_SIZE_TASKS:
+        lines += state_size_plot(info, all_cells, plots_dir, page_dir, plot_format, floor, ceiling)
     return lines + [
         f"_Plots: lines are means over seeds, bands the {method_label()} interval; a model that cannot "
         "take a length has no point there._"
     ]
+
+
+def state_size_plot(
+    info: TaskInfo,
+    cells: list[Cell],
+    plots_dir: Path,
+    page_dir: Path,
+    plot_format: str,
+    floor: float | None,
+    ceiling: float | None,
+) -> list[str]:
+    """The task's metric against state size, one line per architecture over its sizes (Zoology's figure 2
+    style; `bench.report.state_size`), with what was left out and why."""
+    series, left_out, few = state_size_series(cells)
+    if not any(s.x for s in series):
+        return ["_No state-size plot: no run of this task has a state size or a key/value cache to place it._", ""]
+    path = curve_plot(
+        plots_dir / f"{info.name}_state_size.{plot_format}",
+        series,
+        title=f"{info.name}: {info.metric} vs state size",
+        xlabel=f"state size (attention: key/value cache at T = {info.length})",
+        ylabel=f"{info.metric} @{info.length} (test)",
+        chance=info.chance,
+        solved_at=info.solved_at,
+        floor=floor,
+        ceiling=ceiling,
+    )
+    notes = [
+        f"State size: the numbers a model carries from step to step at inference (its record's `state_size`). "
+        f"Softmax attention keeps every key and value instead, so transformer, attention1 and the hybrid's "
+        f"attention layers are placed at their key/value cache at the training length T = {info.length}: "
+        "2 × d_model × T per attention layer (plus the hybrid's Mamba states)."
+    ]
+    if left_out:
+        notes.append(f"Left out (no fixed state and no cache formula): {', '.join(left_out)}.")
+    if few:
+        notes.append(
+            f"Fewer than {MIN_SIZES} sizes so far: {', '.join(few)} (run `archbench run --task {info.name} "
+            "--preset small` and `--preset base`, or set the width)."
+        )
+    return [f"![{info.name}: {info.metric} vs state size]({_relative(path, page_dir)})", "", f"_{' '.join(notes)}_", ""]
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -457,12 +580,20 @@ def shown_cells(cells: list[Cell]) -> list[Cell]:
 
 
 def render(
-    page: Page, store: RecordStore, out: Path, tablefmt: str, plots: bool, plot_format: str, command: str
+    page: Page,
+    store: RecordStore,
+    out: Path,
+    tablefmt: str,
+    plots: bool,
+    plot_format: str,
+    command: str,
+    matrix: Matrix | None = None,
 ) -> str:
     """The whole markdown page (plots are written on the way)."""
     per_task = aggregate.by_task(aggregate.group_cells(page.records))
     plots_dir = out.parent / "plots"
     overview_rows: dict[str, tuple[TaskInfo, dict[str, Cell]]] = {}
+    screens: set[str] = set()
     sections: list[str] = []
     for task in sorted(per_task):
         cells = per_task[task]
@@ -473,6 +604,8 @@ def render(
         for cell in shown:
             by_label[cell.label].append(cell)
         overview_rows[task] = (info, {label: aggregate.representative(group) for label, group in by_label.items()})
+        if is_screen(shown):
+            screens.add(task)
         sections += task_section(info, cells, shown, names, store, tablefmt)
         if plots:
             sections += task_plots(info, shown, cells, names, plots_dir, out.parent, plot_format) + [""]
@@ -480,25 +613,111 @@ def render(
         {label for _, row in overview_rows.values() for label in row},
         key=lambda label: (family_rank(_family(label, overview_rows)), label),
     )
+    judgements = judge_page(matrix, overview_rows, per_task) if matrix is not None else {}
+    symbols = {key: j.symbol for key, (j, _) in judgements.items()}
     plots_note = f"plots in `{_relative(plots_dir, out.parent)}/`" if plots else "plots not drawn (--no-plots)"
     head = [
         "# archbench leaderboard",
         "",
         *page.stale_banner(),
         f"Every figure is a mean over seeds with its {method_label()} interval (± half-width) and the number of "
-        "seeds (n); each traces to stored run records (`archbench results`). Tasks are scored on held-out test "
-        "streams at the training length (in distribution) unless a column says otherwise.",
+        "seeds (n), or a median over seeds with a distribution-free interval; each traces to stored run records "
+        "(`archbench results`). Tasks are scored on held-out test streams at the training length (in "
+        "distribution) unless a column says otherwise.",
         "",
-        "## Overview: in-distribution metric, task × architecture",
+        "## Overview: task × architecture",
         "",
+        "Each cell: seeds solved (validation reached the task's `solved_at`) and the samples seen until solved, "
+        f"median over seeds [{median_interval_words()}]; then the metric at the training length (mean ± 95% "
+        "half-width, n seeds) and its mean beyond the training length; then the literature mark. "
         f"**Bold**: best mean of the row. {NEAR}: not distinguishable from the best (the 95% Welch interval of "
         "the difference contains 0; cells with fewer than 2 seeds are not tested). failed: every run of that "
-        f"configuration failed. {MISSING}: not run.",
+        f"configuration failed. {MISSING}: not run. "
+        + (
+            "Literature: ✓ agrees with the matrix, ✗ disagrees (explained below the table), ? decided by the "
+            "matrix but not judgeable from these runs; no mark: the matrix does not decide the cell. "
+            if matrix is not None
+            else ""
+        )
+        + "A task name links to its section (setting, chosen learning rates, every length). "
+        + (
+            "Rows marked **quick screen** come from the `quick` profile, a 30-minute screen of the whole cross "
+            "product (tiny models, a few hundred steps): a cell at chance there means not within that budget, "
+            "not cannot learn."
+            if screens
+            else ""
+        ),
         "",
-        overview(columns, overview_rows, tablefmt),
+        overview(columns, overview_rows, tablefmt, symbols, screens),
         "",
     ]
+    if matrix is not None:
+        head += literature_section(matrix, judgements, overview_rows, per_task, tablefmt, out)
     return "\n".join(head + sections + provenance(page.records, store, command, plots_note, page.left_out())) + "\n"
+
+
+def median_interval_words() -> str:
+    """How the samples-to-solve interval is made, with its coverage at 3 seeds (from `stats.median_interval`)."""
+    three = median_interval([1.0, 2.0, 3.0]).coverage or 0.0
+    return (
+        "in brackets the order-statistic interval of the median, [min, max] below 6 seeds, "
+        f"covering the median with {100 * three:.0f}% at 3 seeds; an unsolved seed counts as infinitely many "
+        "samples, shown as > the samples it saw"
+    )
+
+
+def judge_page(
+    matrix: Matrix,
+    rows: dict[str, tuple[TaskInfo, dict[str, Cell]]],
+    per_task: dict[str, list[Cell]],
+) -> dict[tuple[str, str], tuple[agreement.Judgement, Cell]]:
+    """(task, label) -> the overview cell's judgement against the matrix, and the cell."""
+    out = {}
+    for task, (info, by_label) in rows.items():
+        for label, cell in by_label.items():
+            entry = agreement.entry_for(matrix, cell)
+            out[(task, label)] = (agreement.judge(cell, entry, info.chance, info.solved_at), cell)
+    return out
+
+
+def literature_section(
+    matrix: Matrix,
+    judgements: dict[tuple[str, str], tuple[agreement.Judgement, Cell]],
+    rows: dict[str, tuple[TaskInfo, dict[str, Cell]]],
+    per_task: dict[str, list[Cell]],
+    tablefmt: str,
+    out: Path,
+) -> list[str]:
+    """The agreement rate, the table of decided cells and what the runs show under each disagreement (from
+    every stored cell of the task, all settings: `per_task`)."""
+    from bench.contract.registry import list_architectures, list_tasks
+
+    explanations = {}
+    ordered = sorted(judgements.items(), key=lambda kv: (kv[0][0], family_rank(kv[1][1].key.arch), kv[0][1]))
+    for key, (j, cell) in ordered:
+        if j.overall == agreement.DISAGREES:
+            info = rows[key[0]][0]
+            explanations[key] = agreement.explain(j, cell, per_task[key[0]], matrix, info.chance, info.solved_at)
+    judged = [j for _, (j, _) in ordered]
+    shown_tasks = set(rows)
+    missing = [
+        e
+        for e in agreement.entries_without_runs(
+            matrix, judged, {"tasks": list_tasks(), "families": list_architectures()}
+        )
+        if e.task in shown_tasks
+    ]
+    summary = agreement.summarize(judged, len(missing))
+    root = Path(__file__).resolve().parent.parent.parent
+    return agreement.section(
+        judged,
+        explanations,
+        summary,
+        matrix,
+        tablefmt,
+        _relative(matrix.path or MATRIX_FILE, out.parent),
+        _relative(root / "docs" / "literature.md", out.parent),
+    )
 
 
 def _family(label: str, rows: dict[str, tuple[TaskInfo, dict[str, Cell]]]) -> str:
@@ -522,12 +741,21 @@ def task_section(
         else ""
     )
     ok_shown = [c for c in shown if not c.all_failed]
+    profiles = sorted({str(profile_of(r)) for c in shown for r in c.records if profile_of(r)})
+    profile = ""
+    if is_screen(shown):
+        profile = f"Profile `{SCREEN_PROFILE}`: a 30-minute screen (tiny models, a few hundred steps), not a verdict. "
+    elif profiles:
+        profile = f"Profile {', '.join(f'`{p}`' for p in profiles)}. "
     return [
+        f'<a name="{anchor(info.name)}"></a>',
+        "",
         heading,
         "",
         f"Source: {info.paper or 'not given'}. Reported there: {reported}",
         "",
-        f"Setting: {setting_text(shown)} · training length {info.length}, out-of-distribution lengths {lengths}.",
+        f"{profile}Setting: {setting_text(shown)} · training length {info.length}, out-of-distribution lengths "
+        f"{lengths}. The learning rate of each row is in its `lr` column.",
         "",
         task_table(info, shown, names, sample_complexity(store.root, info.name), tablefmt),
         "",
@@ -556,11 +784,16 @@ def publish(
     plots: bool = True,
     plot_format: str = "png",
     command: str | None = None,
+    literature: str | Path | None = MATRIX_FILE,
 ) -> Path:
     """Write the leaderboard for `store` to `out` (atomically) and its plots to `out.parent / "plots"`.
 
+    `literature` is the literature matrix the overview is judged against (`bench.report.literature`; None:
+    no agreement section).
+
     Raises `ArchbenchError` (nothing written) when there are no records, when `tasks` matches none of
-    them, when every matching record is stale, or for an unknown table or plot format.
+    them, when every matching record is stale, for an unknown table or plot format, or for a literature
+    matrix that does not load.
     """
     if tablefmt not in tabulate_formats:
         raise ArchbenchError(f"unknown table format {tablefmt!r}; valid: {', '.join(sorted(tabulate_formats))}")
@@ -569,6 +802,7 @@ def publish(
             raise ArchbenchError(f"unknown plot format {plot_format!r}; valid: {', '.join(PLOT_FORMATS)}")
         require_matplotlib()  # fail before any work when the extra is missing
     out = Path(out)
+    matrix = load_matrix(literature) if literature is not None else None
     page = load(store, tasks, include_stale)
-    text = render(page, store, out, tablefmt, plots, plot_format, command or "bench.report.publish.publish()")
+    text = render(page, store, out, tablefmt, plots, plot_format, command or "bench.report.publish.publish()", matrix)
     return write_text(out, text)
