@@ -12,13 +12,18 @@ FAMILIES = {
     "even_pairs": "chomsky/regular",
     "cycle_navigation": "chomsky/regular",
     "modular_arithmetic": "chomsky/regular",
+    "parity_check": "chomsky/regular",
     "reverse_string": "chomsky/dcf",
     "stack_manipulation": "chomsky/dcf",
+    "modular_arithmetic_brackets": "chomsky/dcf",
+    "solve_equation": "chomsky/dcf",
     "duplicate_string": "chomsky/cs",
     "state_parity": "state_tracking",
     "state_cyclic": "state_tracking",
     "state_s5": "state_tracking",
     "state_a5": "state_tracking",
+    "state_modular_arithmetic": "state_tracking",
+    "state_modular_arithmetic_brackets": "state_tracking",
 }
 
 
