@@ -489,6 +489,24 @@ def test_cli_dry_run_plans_without_training(tmp_path: Path, capsys) -> None:
     assert not any(tmp_path.iterdir())
 
 
+def test_cli_seeds_replace_every_claims_seeds(tmp_path: Path, capsys) -> None:
+    """`--seeds 3,4,5` rechecks a verdict on fresh seeds: every arm is planned on exactly those seeds."""
+    from bench.claims.model import plan_claim
+    from bench.run.profiles import get_profile
+
+    plans = plan_claim(CLAIMS["parity-eigenvalues-deltanet"], get_profile("quick"), seeds=[3, 4, 5])
+    assert {arm: [run.seed for run in runs] for arm, runs in plans.items()} == {
+        "deltanet [-1,1]": [3, 4, 5],
+        "deltanet [0,1]": [3, 4, 5],
+    }
+    args = ["reproduce", "sts-length", "--dry-run", "--seeds", "3,4", "--results", str(tmp_path)]
+    assert main(args) == 0
+    assert "stochastic codes x2, fixed codes x2" in capsys.readouterr().out
+    assert main(["reproduce", "sts-length", "--dry-run", "--seeds", "three", "--results", str(tmp_path)]) == 2
+    assert "three" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
 def test_cli_reproduce_smoke_end_to_end(tmp_path: Path, capsys) -> None:
     results, doc = tmp_path / "runs", tmp_path / "docs" / "REPRODUCTIONS.md"
     args = ["reproduce", "sts-length", "--profile", "smoke", "--results", str(results)]

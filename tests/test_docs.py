@@ -18,7 +18,7 @@ from bench.results import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_COMMANDS = (
-    'pip install "torch==2.13.0" -e ".[test,plots,ray]" && archbench run --task sparse_token_selection '
+    'pip install "torch==2.13.0" -e ".[test,plots,ray,references]" && archbench run --task sparse_token_selection '
     "--arch transformer,fcn,lstm,mamba",
     "python -m pytest -q",
 )

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import pytest
+import torch
 
 from bench import list_tasks
 from bench.contract.errors import ArchbenchError
@@ -19,8 +20,8 @@ from bench.train.metrics import make_metric
 
 
 def test_registered_metrics_direction_and_plot_range() -> None:
-    assert list(METRICS) == ["accuracy", "exact_match", "r2"]
-    for name in ("accuracy", "exact_match"):
+    assert list(METRICS) == ["accuracy", "exact_match", "sequence_mean_accuracy", "r2"]
+    for name in ("accuracy", "exact_match", "sequence_mean_accuracy"):
         assert (get_metric(name).low, get_metric(name).high) == (0.0, 1.0)
     r2 = get_metric("r2")
     assert (r2.low, r2.high) == (-1.0, 1.0)  # r2 has no lower bound: charts stop at -1 (see the module docstring)
@@ -34,7 +35,9 @@ def test_every_registered_metric_is_higher_is_better() -> None:
 
 
 def test_unknown_metric_is_one_line_naming_the_valid_ones() -> None:
-    with pytest.raises(ArchbenchError, match=r"^unknown metric 'f1'; valid: accuracy, exact_match, r2$"):
+    with pytest.raises(
+        ArchbenchError, match=r"^unknown metric 'f1'; valid: accuracy, exact_match, sequence_mean_accuracy, r2$"
+    ):
         get_metric("f1")
 
 
@@ -54,12 +57,49 @@ def test_every_task_names_a_registered_metric_with_an_implementation() -> None:
 
 def test_a_task_class_with_an_unregistered_metric_fails_when_defined() -> None:
     with pytest.raises(
-        ArchbenchError, match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, r2; got 'f1'"
+        ArchbenchError,
+        match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, sequence_mean_accuracy, r2; "
+        r"got 'f1'",
     ):
 
         @dataclass
         class Bad(Task):
             metric = "f1"
+
+
+def _scores(preds: list[list[int]], y: list[list[int]], mask: list[list[bool]]) -> dict[str, float]:
+    """Every class metric on one batch of hard predictions (one-hot over 3 classes)."""
+    spec = TaskSpec(input_kind="tokens", output_kind="class", seq_len=4, max_seq_len=4, vocab_size=3, num_classes=3)
+    logits = torch.nn.functional.one_hot(torch.tensor(preds), 3).float()
+    out = {}
+    for name in ("accuracy", "exact_match", "sequence_mean_accuracy"):
+        metric = make_metric(name, spec)
+        metric.update(logits, torch.tensor(y), torch.tensor(mask))
+        out[name] = float(metric.compute())
+    return out
+
+
+def test_sequence_mean_accuracy_weighs_every_sequence_the_same() -> None:
+    """Row 0 scores 4 tokens and gets 1 right, row 1 scores 1 token and gets it right, row 2 scores nothing:
+    pooled accuracy 2/5, the mean of the two sequences' accuracies (1/4 + 1) / 2 = 5/8, exact match 1/2."""
+    y = [[0, 1, 2, 0], [1, 1, 1, 1], [2, 2, 2, 2]]
+    preds = [[0, 0, 0, 1], [2, 1, 0, 0], [0, 0, 0, 0]]
+    mask = [[True, True, True, True], [False, True, False, False], [False, False, False, False]]
+    scores = _scores(preds, y, mask)
+    assert scores["accuracy"] == pytest.approx(2 / 5) and scores["exact_match"] == pytest.approx(1 / 2)
+    assert scores["sequence_mean_accuracy"] == pytest.approx(5 / 8)
+    one_target = [[True, False, False, False]] * 3  # one target per sequence: the same as accuracy
+    scores = _scores(preds, y, one_target)
+    assert scores["sequence_mean_accuracy"] == pytest.approx(scores["accuracy"]) == pytest.approx(1 / 3)
+
+
+def test_sequence_mean_accuracy_accumulates_over_batches() -> None:
+    spec = TaskSpec(input_kind="tokens", output_kind="class", seq_len=2, max_seq_len=2, vocab_size=2, num_classes=2)
+    metric = make_metric("sequence_mean_accuracy", spec)
+    right = torch.nn.functional.one_hot(torch.tensor([[1, 1]]), 2).float()
+    metric.update(right, torch.tensor([[1, 0]]), torch.tensor([[True, True]]))  # 1/2
+    metric.update(right, torch.tensor([[1, 1]]), torch.tensor([[True, False]]))  # 1
+    assert float(metric.compute()) == pytest.approx(3 / 4)
 
 
 def _cell(arch: str, values: list[float], metric: str) -> Cell:

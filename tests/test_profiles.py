@@ -10,7 +10,7 @@ import pytest
 
 from bench.cli.main import main
 from bench.contract.errors import ArchbenchError
-from bench.contract.registry import get_task_entry, list_tasks
+from bench.contract.registry import get_architecture, get_task_entry, list_architectures, list_tasks
 from bench.run.plan import plan
 from bench.run.profiles import PROFILES, PROFILES_ENV, get_profile, load_profiles
 
@@ -23,7 +23,7 @@ def write(tmp_path: Path, text: str, name: str = "mine.toml") -> Path:
 
 def test_builtin_profiles_ship_with_the_package() -> None:
     assert resources.files("bench.run").joinpath("profiles.toml").is_file()
-    assert list(PROFILES) == ["smoke", "quick", "paper", "sts-small"]
+    assert list(PROFILES) == ["smoke", "quick", "paper", "sts-small", "zoology"]
     smoke, quick, paper = (get_profile(n) for n in ("smoke", "quick", "paper"))
     assert (smoke.preset, smoke.seeds, smoke.train["steps"]) == ("tiny", (0,), 20)
     assert (quick.preset, quick.seeds, quick.train["steps"], quick.train["lr"]) == ("tiny", (0, 1, 2), 500, 3e-3)
@@ -101,7 +101,9 @@ preset = "small"
         get_profile(f"{path}:c")
     monkeypatch.setenv(PROFILES_ENV, str(path))
     assert get_profile("b").source == str(path)
-    with pytest.raises(ArchbenchError, match="unknown profile 'huge'; valid: smoke, quick, paper, sts-small, a, b"):
+    with pytest.raises(
+        ArchbenchError, match="unknown profile 'huge'; valid: smoke, quick, paper, sts-small, zoology, a, b"
+    ):
         get_profile("huge")
 
 
@@ -157,3 +159,63 @@ def test_missing_profile_file_and_cli_exit_code(tmp_path: Path, capsys: pytest.C
     )
     assert "unknown key 'steps'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_zoology_profile_is_zoologys_figure_2_setting() -> None:
+    """Zoology's figure 2 (its released config): MQAR, vocabulary 8192, its layout (power law 0.01, filler between
+    queries), (L, pairs) = (64, 4), a fixed training set of 100,000 examples, 3,000 test examples, batch 512,
+    64 epochs, two-layer models, no MLP wherever a family can drop it."""
+    zoology = get_profile("zoology")
+    assert zoology.task_sizes == "zoology" and zoology.preset == "small"
+    (run,) = plan("mqar", ["transformer"], zoology, seeds=[0])
+    assert run.task.config() == {
+        "vocab_size": 8192,
+        "layout": "zoology",
+        "power_a": 0.01,
+        "random_non_queries": False,
+        "length": 64,
+        "min_pairs": 4,
+        "max_pairs": 4,
+        "scale_pairs": True,
+        "eval_lengths": [],
+        "solved_at": 0.99,
+    }
+    train = run.train
+    assert (train.n_train, train.test_samples, train.val_samples, train.batch_size) == (100_000, 3_000, 3_000, 512)
+    assert train.steps == 64 * -(-100_000 // 512) and train.steps % train.eval_every == 0
+    assert (run.arch_config["layers"], run.arch_config["heads"], run.arch_config["pos"]) == (2, 1, "learned")
+    for arch in list_architectures():
+        (planned,) = plan("mqar", [arch], zoology, seeds=[0])  # every family plans under the profile
+        parameters = get_architecture(arch).parameters()
+        if "mlp" in parameters:
+            assert planned.arch_config["mlp"] is False, arch
+        elif arch in ("mingru", "minlstm"):
+            assert planned.arch_config["mlp_ratio"] == 0.0
+        if "layers" in parameters:
+            assert planned.arch_config["layers"] == 2, arch
+    # the other figure-2 points are the same profile with the task's length and pairs set
+    for length, pairs in ((128, 8), (256, 16)):
+        (point,) = plan(
+            "mqar",
+            ["transformer"],
+            zoology,
+            seeds=[0],
+            task_grid=[{"length": length, "min_pairs": pairs, "max_pairs": pairs}],
+        )
+        config = point.task.config()
+        assert (config["length"], config["min_pairs"], config["max_pairs"], config["layout"]) == (
+            length,
+            pairs,
+            pairs,
+            "zoology",
+        )
+
+
+def test_zoology_profile_builds_attention_without_mlp() -> None:
+    from bench.contract.registry import build_architecture
+
+    (run,) = plan("mqar", ["transformer"], get_profile("zoology"), seeds=[0])
+    model = build_architecture("transformer", run.task.spec(), **run.arch_config)
+    assert not any("mlp" in name for name, _ in model.named_modules())
+    with_mlp = build_architecture("transformer", run.task.spec(), **{**run.arch_config, "mlp": True})
+    assert any("mlp" in name for name, _ in with_mlp.named_modules())

@@ -126,9 +126,12 @@ def judge(claim: Claim, records_by_arm: Mapping[str, Sequence[Mapping[str, Any]]
     return ClaimVerdict(claim, combine([o.verdict for o in outcomes]), outcomes)
 
 
-def plan_claim(claim: Claim, profile: Any, follow_up: FollowUp | None = None) -> dict[str, list[Any]]:
+def plan_claim(
+    claim: Claim, profile: Any, follow_up: FollowUp | None = None, seeds: Sequence[int] | None = None
+) -> dict[str, list[Any]]:
     """Arm name -> its validated runs (`bench.run.plan.plan`) under `profile`, with the claim's budget, or
-    with `follow_up`'s budget for its arms."""
+    with `follow_up`'s budget for its arms; `seeds` (e.g. fresh check seeds) replace the budget's and the
+    profile's, so a verdict can be rechecked on seeds its settings were never looked at with."""
     from bench.run.plan import plan
 
     budget = follow_up.budget if follow_up else claim.budget(profile.name)
@@ -138,7 +141,7 @@ def plan_claim(claim: Claim, profile: Any, follow_up: FollowUp | None = None) ->
             claim.task,
             [arm.arch],
             profile,
-            seeds=list(budget.seeds) if budget.seeds else None,
+            seeds=list(seeds) if seeds else list(budget.seeds) if budget.seeds else None,
             preset=budget.preset,
             task_grid=[{**claim.task_params, **budget.task_params, **arm.task_params}],
             arch_grid=[{**arm.arch_params, **budget.arch_params.get(arm.name, {})}],

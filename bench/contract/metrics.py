@@ -7,6 +7,12 @@ and every reader asks `get_metric(name)`. The implementations (torchmetrics obje
 `bench.train.metrics`; this module is only the description, so the contract layer and the report can use
 it without importing torch.
 
+`accuracy` pools the scored tokens of a whole batch, so a sequence with more targets weighs more;
+`sequence_mean_accuracy` first averages each sequence's own tokens, so every sequence weighs the same: with
+one target per sequence the two agree, and with input lengths drawn uniformly it is, in expectation, the
+mean over lengths of the per-length accuracy that Delétang et al. 2023 (ICLR, "Neural Networks and the
+Chomsky Hierarchy") report, for a task whose output length is fixed by its input length.
+
 Plot range (`low`, `high`): accuracies and exact match live in [0, 1]. r2 is at most 1 (perfect) and has no
 lower bound (far beyond the training length a model can score -40); its plot range stops at -1, the score
 of a predictor with twice the squared error of the constant mean predictor: below that a curve only says
@@ -50,6 +56,13 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("accuracy", True, 0.0, 1.0, "fraction of scored positions predicted correctly (pooled over the batch)"),
         Metric("exact_match", True, 0.0, 1.0, "fraction of sequences whose every scored position is correct"),
+        Metric(
+            "sequence_mean_accuracy",
+            True,
+            0.0,
+            1.0,
+            "per-token accuracy averaged within each sequence, then over sequences (every sequence weighs the same)",
+        ),
         Metric(
             "r2",
             True,

@@ -51,6 +51,35 @@ class ExactMatch(Metric):
         return self.correct / self.total.clamp_min(1.0)
 
 
+class SequenceMeanAccuracy(Metric):
+    """Per-token accuracy over each sequence's masked positions, averaged over sequences (`sequence_mean_accuracy`).
+
+    Every sequence weighs the same however many targets it has, as in Delétang et al. 2023 (ICLR), who score a
+    length by the mean per-token accuracy of its sequences and then average over lengths: with input lengths
+    drawn uniformly, this is that mean in expectation. A sequence without a masked position is left out.
+    Written without boolean indexing, so a batch on the GPU is scored without a host synchronisation.
+    """
+
+    higher_is_better = True
+    full_state_update = False
+    total: torch.Tensor  # states registered by add_state: the sum of per-sequence accuracies
+    count: torch.Tensor  # the number of sequences with at least one masked position
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_state("total", default=torch.tensor(0.0), dist_reduce_fx="sum")
+        self.add_state("count", default=torch.tensor(0.0), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> None:
+        right = ((preds.argmax(-1) == y) & mask).sum(dim=1).float()
+        scored = mask.sum(dim=1).float()
+        self.total += (right / scored.clamp_min(1.0)).sum()
+        self.count += (scored > 0).sum()
+
+    def compute(self) -> torch.Tensor:
+        return self.total / self.count.clamp_min(1.0)
+
+
 class MaskedMetric(Metric):
     """Wraps a torchmetrics metric so it sees only the masked positions of `(B, T, C)` predictions."""
 
@@ -79,4 +108,6 @@ def make_metric(name: str, spec: TaskSpec) -> Metric:
         return MaskedMetric(R2Score(multioutput="uniform_average"))
     if name == "exact_match":
         return ExactMatch()
+    if name == "sequence_mean_accuracy":
+        return SequenceMeanAccuracy()
     raise ArchbenchError(f"unknown metric {name!r}; valid: {', '.join(METRICS)}")

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from bench.cli.commands.common import add_threads_argument, invoked_command, use_threads
+from bench.cli.commands.common import add_threads_argument, invoked_command, parse_seeds, use_threads
 from bench.results.schema import DEFAULT_ROOT, RunRecord
 from bench.results.store import RecordStore
 from bench.run.profiles import get_profile
@@ -39,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write the verdicts as a markdown page (e.g. docs/REPRODUCTIONS.md), with one plot per "
         "claim in a folder named after the page (needs the plots extra)",
     )
+    parser.add_argument(
+        "--seeds",
+        help="comma-separated seeds replacing every claim's (e.g. 3,4,5: recheck the verdicts on fresh seeds; "
+        "default: each claim's budget, else the profile's)",
+    )
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
     add_threads_argument(parser)
 
@@ -61,7 +66,10 @@ def main(args: argparse.Namespace) -> int:
         )
         return 0
     profile = get_profile(args.profile)
-    plans = {claim.name: plan_claim(claim, profile) for claim in claims}  # every claim validated before any training
+    seeds = parse_seeds(args.seeds)
+    plans = {
+        claim.name: plan_claim(claim, profile, seeds=seeds) for claim in claims
+    }  # every claim validated before any training
     store = RecordStore(args.results)
     if args.dry_run:
         from bench.run.execute import split_stored
@@ -101,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
         c.name: c.follow_ups[profile.name] for c in claims if args.follow_ups and profile.name in c.follow_ups
     }
     follow_plans = {
-        c.name: plan_claim(c, profile, follow_ups[c.name]) for c in claims if c.name in follow_ups
+        c.name: plan_claim(c, profile, follow_ups[c.name], seeds) for c in claims if c.name in follow_ups
     }  # validated up front
     use_threads(args.threads)
     command = invoked_command()

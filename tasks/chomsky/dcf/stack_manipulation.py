@@ -3,13 +3,16 @@
 A non-empty initial stack of uniform bits (bottom to top, tokens 0/1) then uniform actions POP / PUSH 0 /
 PUSH 1 (tokens 2/3/4); the split is uniform (stack length in [1, N-1]; N = 1 is a single bit). POP on an
 empty stack does nothing. Output: the final stack top to bottom, then an end token (class 2), size + 1
-tokens, at most N + 1. Chance: with E the expected final stack size under N uniform in [1, length] (exact,
-by dynamic programming over the size), a constant bit is right on about half of the E stack tokens and the
-end class on the one end token, so the best constant scores max(E / 2, 1) / (E + 1).
+tokens, at most N + 1. Chance, under the per-sequence mean accuracy (`base`): a sequence with final stack
+size s has s uniform bits (initial bits and pushes are each 0 or 1 with probability 1/2, whatever the size)
+and one end token, so a constant bit scores s / (2 (s + 1)) on it in expectation and the end class
+1 / (s + 1); the best constant is the larger of the two expectations over s, computed exactly under N
+uniform in [1, length] (dynamic programming over the stack size).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -38,9 +41,9 @@ class StackManipulation(ChomskyTask):
     @property
     def chance(self) -> float:
         choices = self.input_length_choices(self.length)
-        sizes = _expected_stack_sizes(max(choices))
-        size = sum(sizes[n] for n in choices) / len(choices)
-        return max(size / 2, 1.0) / (size + 1)
+        bit = _expected_over_final_size(max(choices), lambda s: s / (2 * (s + 1)))
+        end = _expected_over_final_size(max(choices), lambda s: 1 / (s + 1))
+        return max(sum(bit[n] for n in choices), sum(end[n] for n in choices)) / len(choices)
 
     def generate(
         self, lengths: torch.Tensor, width: int, generator: torch.Generator
@@ -68,14 +71,14 @@ class StackManipulation(ChomskyTask):
         return inputs, outputs, size + 1
 
 
-def _expected_stack_sizes(longest: int) -> list[float]:
-    """sizes[n] = E[final stack size] at input length n: stack length uniform in [1, n-1], then actions."""
+def _expected_over_final_size(longest: int, f: Callable[[int], float]) -> list[float]:
+    """values[n] = E[f(final stack size)] at input length n: stack length uniform in [1, n-1], then actions."""
     top = longest + 2  # from size s with a actions left, s + a <= longest: sizes above top are never read
-    expected = [[float(s) for s in range(top)]]  # expected[a][s]: a actions left from size s
+    expected = [[f(s) for s in range(top)]]  # expected[a][s]: E[f(final size)] with a actions left from size s
     for _ in range(longest):
         prev = expected[-1]
         expected.append([(prev[max(s - 1, 0)] + 2 * prev[min(s + 1, top - 1)]) / 3 for s in range(top)])
-    sizes = [0.0, 1.0]  # n = 1: a single bit, no actions
+    values = [0.0, f(1)]  # n = 1: a single bit, no actions
     for n in range(2, longest + 1):
-        sizes.append(sum(expected[n - s][s] for s in range(1, n)) / (n - 1))
-    return sizes
+        values.append(sum(expected[n - s][s] for s in range(1, n)) / (n - 1))
+    return values
