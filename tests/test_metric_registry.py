@@ -35,7 +35,9 @@ def test_every_registered_metric_is_higher_is_better() -> None:
 
 
 def test_unknown_metric_is_one_line_naming_the_valid_ones() -> None:
-    with pytest.raises(ArchbenchError, match=r"^unknown metric 'f1'; valid: accuracy, exact_match, macro_accuracy, r2$"):
+    with pytest.raises(
+        ArchbenchError, match=r"^unknown metric 'f1'; valid: accuracy, exact_match, macro_accuracy, r2$"
+    ):
         get_metric("f1")
 
 
@@ -74,7 +76,8 @@ def test_macro_accuracy_is_the_mean_per_class_recall_over_scored_positions() -> 
 
 def test_a_task_class_with_an_unregistered_metric_fails_when_defined() -> None:
     with pytest.raises(
-        ArchbenchError, match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, macro_accuracy, r2; got 'f1'"
+        ArchbenchError,
+        match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, macro_accuracy, r2; got 'f1'",
     ):
 
         @dataclass
