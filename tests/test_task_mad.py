@@ -330,7 +330,7 @@ def test_compression_readouts_see_no_answer() -> None:
     assert task.spec().num_classes == task.vocab_size
 
 
-PAPER_BASELINES = {  # MAD-Lab configs/tasks/*.yml, "baseline"
+PAPER_BASELINES: dict[str, dict[str, float]] = {  # MAD-Lab configs/tasks/*.yml, "baseline"
     ICR: {"vocab_size": 16, "length": 128},
     NOISY: {"vocab_size": 32, "noise_vocab_size": 16, "frac_noise": 0.2, "length": 128},
     FUZZY: {"vocab_size": 16, "k_motif_size": 3, "v_motif_size": 3, "length": 128},
