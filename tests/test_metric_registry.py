@@ -20,8 +20,8 @@ from bench.train.metrics import make_metric
 
 
 def test_registered_metrics_direction_and_plot_range() -> None:
-    assert list(METRICS) == ["accuracy", "exact_match", "sequence_mean_accuracy", "r2"]
-    for name in ("accuracy", "exact_match", "sequence_mean_accuracy"):
+    assert list(METRICS) == ["accuracy", "exact_match", "macro_accuracy", "sequence_mean_accuracy", "r2"]
+    for name in ("accuracy", "exact_match", "macro_accuracy", "sequence_mean_accuracy"):
         assert (get_metric(name).low, get_metric(name).high) == (0.0, 1.0)
     r2 = get_metric("r2")
     assert (r2.low, r2.high) == (-1.0, 1.0)  # r2 has no lower bound: charts stop at -1 (see the module docstring)
@@ -36,7 +36,8 @@ def test_every_registered_metric_is_higher_is_better() -> None:
 
 def test_unknown_metric_is_one_line_naming_the_valid_ones() -> None:
     with pytest.raises(
-        ArchbenchError, match=r"^unknown metric 'f1'; valid: accuracy, exact_match, sequence_mean_accuracy, r2$"
+        ArchbenchError,
+        match=r"^unknown metric 'f1'; valid: accuracy, exact_match, macro_accuracy, sequence_mean_accuracy, r2$",
     ):
         get_metric("f1")
 
@@ -55,10 +56,30 @@ def test_every_task_names_a_registered_metric_with_an_implementation() -> None:
         assert get_task_entry(task).obj.metric in METRICS
 
 
+def test_macro_accuracy_is_the_mean_per_class_recall_over_scored_positions() -> None:
+    """MAD's rule (torchmetrics' default multiclass average): per-class recall over the masked positions, averaged
+    over the classes that occur as a target or a prediction; unmasked positions never count."""
+    spec = TaskSpec(input_kind="tokens", output_kind="class", seq_len=6, max_seq_len=6, vocab_size=4, num_classes=4)
+    y = torch.tensor([[0, 0, 0, 1, 2, 3]])
+    mask = torch.tensor([[True, True, True, True, True, False]])
+    guess = torch.tensor([[0, 0, 1, 1, 1, 3]])  # class 0: 2/3 right, class 1: 1/1, class 2: 0/1; position 5 unscored
+    preds = torch.nn.functional.one_hot(guess, 4).float()
+    macro, micro = make_metric("macro_accuracy", spec), make_metric("accuracy", spec)
+    macro.update(preds, y, mask)
+    micro.update(preds, y, mask)
+    assert float(macro.compute()) == pytest.approx((2 / 3 + 1 + 0) / 3)  # class 3 neither a scored target nor predicted
+    assert float(micro.compute()) == pytest.approx(3 / 5)
+    never_a_target = torch.nn.functional.one_hot(torch.tensor([[0, 0, 0, 1, 3, 3]]), 4).float()
+    macro.reset()
+    macro.update(never_a_target, y, mask)  # class 3 predicted at a scored position but never a target there: recall 0
+    assert float(macro.compute()) == pytest.approx((1 + 1 + 0 + 0) / 4)
+
+
 def test_a_task_class_with_an_unregistered_metric_fails_when_defined() -> None:
     with pytest.raises(
         ArchbenchError,
-        match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, sequence_mean_accuracy, r2; "
+        match=r"task class [\w.<>]*\.Bad: metric must be one of accuracy, exact_match, macro_accuracy, "
+        r"sequence_mean_accuracy, r2; "
         r"got 'f1'",
     ):
 
@@ -72,7 +93,7 @@ def _scores(preds: list[list[int]], y: list[list[int]], mask: list[list[bool]]) 
     spec = TaskSpec(input_kind="tokens", output_kind="class", seq_len=4, max_seq_len=4, vocab_size=3, num_classes=3)
     logits = torch.nn.functional.one_hot(torch.tensor(preds), 3).float()
     out = {}
-    for name in ("accuracy", "exact_match", "sequence_mean_accuracy"):
+    for name in ("accuracy", "exact_match", "macro_accuracy", "sequence_mean_accuracy"):
         metric = make_metric(name, spec)
         metric.update(logits, torch.tensor(y), torch.tensor(mask))
         out[name] = float(metric.compute())

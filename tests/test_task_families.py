@@ -1,4 +1,4 @@
-"""Sub-tasks are tasks: each Chomsky task and each state-tracking group is registered, listed and swept by its own name."""
+"""Sub-tasks are tasks: each Chomsky task, each state-tracking group and each MAD task is registered, listed and swept by its own name."""
 
 from __future__ import annotations
 
@@ -30,13 +30,19 @@ FAMILIES = {
     "state_a5": "state_tracking",
     "state_modular_arithmetic": "state_tracking",
     "state_modular_arithmetic_brackets": "state_tracking",
+    "mad_in_context_recall": "mad",
+    "mad_fuzzy_recall": "mad",
+    "mad_noisy_recall": "mad",
+    "mad_selective_copying": "mad",
+    "mad_compression": "mad",
+    "mad_memorization": "mad",
 }
 
 
 def test_list_tasks_has_each_sub_task_by_name_and_no_umbrella_task() -> None:
     names = list_tasks()
     assert set(FAMILIES) <= set(names)
-    assert "chomsky" not in names and "state_tracking" not in names
+    assert "chomsky" not in names and "state_tracking" not in names and "mad" not in names
     assert {name for name in names if get_task_entry(name).obj.family} == set(FAMILIES)  # no other task is grouped
     for name, family in FAMILIES.items():
         assert get_task_entry(name).obj.family == family

@@ -56,6 +56,16 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("accuracy", True, 0.0, 1.0, "fraction of scored positions predicted correctly (pooled over the batch)"),
         Metric("exact_match", True, 0.0, 1.0, "fraction of sequences whose every scored position is correct"),
+        # MAD (Poli et al. 2024) scores with torchmetrics' default multiclass accuracy, the macro average: the
+        # mean over classes of per-class recall, pooled over the whole evaluation set; a class that is neither
+        # a target nor predicted is left out, one that is predicted but never a target counts as 0.
+        Metric(
+            "macro_accuracy",
+            True,
+            0.0,
+            1.0,
+            "mean over classes of the fraction of that class's scored positions predicted correctly (MAD's metric)",
+        ),
         Metric(
             "sequence_mean_accuracy",
             True,

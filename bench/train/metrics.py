@@ -104,6 +104,8 @@ def make_metric(name: str, spec: TaskSpec) -> Metric:
     """The torchmetrics object for metric `name` on outputs described by `spec`."""
     if name == "accuracy":
         return MaskedMetric(MulticlassAccuracy(num_classes=spec.output_size, average="micro"))
+    if name == "macro_accuracy":
+        return MaskedMetric(MulticlassAccuracy(num_classes=spec.output_size, average="macro"))
     if name == "r2":
         return MaskedMetric(R2Score(multioutput="uniform_average"))
     if name == "exact_match":
