@@ -95,6 +95,9 @@ def test_threshold_on_archbench_scale() -> None:
     assert grazzi.threshold(0.5) == pytest.approx(0.95)  # scaled 0.9 at chance 1/2
     assert grazzi.threshold(None) is None  # chance-scaled needs the task's chance
     assert deletang.cite() == "Delétang et al. 2023" and MATRIX.papers["gu2023_selective"].cite() == "Gu & Dao 2023"
+    # Grazzi et al. scale modular arithmetic by the uniform guess 1/5, whatever the task's own chance level
+    mod = next(e for e in MATRIX.entries if e.task == "state_modular_arithmetic" and e.model == "DeltaNet [-1,1]")
+    assert mod.threshold(0.206) == pytest.approx(0.2 + 0.9 * 0.8)
 
 
 # --- bad files ----------------------------------------------------------------------------------------------

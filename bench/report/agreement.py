@@ -121,7 +121,7 @@ def judge(cell: Cell, entry: Entry | None, chance: float | None, solved_at: floa
             reason = "no successful run" if ours_in is None else "chance level unknown"
     beyond_mark = ours_beyond = threshold = kept = None
     if entry.beyond_training is not None:
-        threshold = entry.paper.threshold(chance)
+        threshold = entry.threshold(chance)
         if threshold is None and entry.paper.solves_at is None:
             threshold = solved_at
         length = cell.task_config.get("length")

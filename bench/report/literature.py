@@ -74,6 +74,7 @@ ENTRY_KEYS = {
     "beyond_training",
     "score",
     "task_params",
+    "chance",
     "where",
     "confirmed",
     "note",
@@ -138,6 +139,7 @@ class Entry:
     task_params: Mapping[str, Any] = field(default_factory=dict)
     confirmed: bool = True
     note: str = ""
+    chance: float | None = None  # the chance level the paper's chance-scaled score used (None: the task's)
 
     @property
     def specificity(self) -> int:
@@ -157,6 +159,12 @@ class Entry:
             and all(_same(arch_config.get(k), v) for k, v in self.arch_params.items())
             and all(_same(task_config.get(k), v) for k, v in self.task_params.items())
         )
+
+    def threshold(self, task_chance: float | None) -> float | None:
+        """The paper's line on archbench's scale (`Paper.threshold`), with the chance level the paper scaled by
+        when the entry names it (Grazzi et al. scale modular arithmetic by the uniform 1/5, not by the task's
+        best constant class)."""
+        return self.paper.threshold(self.chance if self.chance is not None else task_chance)
 
     def says(self) -> str:
         """The verdicts in words: `solves; keeps it beyond the training length`."""
@@ -359,6 +367,7 @@ def _entry(item: Any, paper: Paper, models: dict[str, tuple[str, dict[str, Any]]
         task_params=_params(item.get("task_params", {}), f"{where}.task_params"),
         confirmed=_bool(item.get("confirmed", paper.confirmed), f"{where}.confirmed"),
         note=str(item.get("note", "")),
+        chance=_number(item.get("chance"), f"{where}.chance"),
     )
 
 
