@@ -16,7 +16,7 @@ MATRIX = load_matrix()
 
 def test_the_committed_matrix_loads_with_papers_and_entries() -> None:
     assert MATRIX.path == MATRIX_FILE
-    assert len(MATRIX.papers) >= 10 and len(MATRIX.entries) >= 80
+    assert len(MATRIX.papers) >= 10 and len(MATRIX.entries) >= 60
     for paper in MATRIX.papers.values():  # every paper says who, where, its setting and how it aggregates
         assert paper.authors and paper.year > 2000 and paper.arxiv and paper.where and paper.setting
         assert paper.aggregation
