@@ -213,6 +213,9 @@ def totals(cells: Sequence[CellPlan], workers: int) -> Totals:
 
 
 def hours(seconds: float) -> str:
+    """`42 s`, `12 min`, `3.4 h`."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 

@@ -298,7 +298,7 @@ def dry_run(
             for run in plan(task, archs, profile, seeds=seeds, preset=args.preset, train_overrides=train)
         ]
         full_cells = plan_cells(
-            full, book.speed, search, search_done=lambda run: chosen(run) is not None, run_done=run_done
+            full, speed_of, search, search_done=lambda run: chosen(run) is not None, run_done=run_done
         )
         print(
             summary(
