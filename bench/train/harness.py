@@ -84,7 +84,7 @@ class BenchModule(L.LightningModule):
         self.model, self.task, self.spec, self.config = model, task, spec, config
         self.val_metric = make_metric(task.metric, spec)
         self.last_loss: torch.Tensor | None = None
-        self._val_loss_sum = torch.zeros(())
+        self._val_loss_sum: torch.Tensor | None = None  # on the model's device once validation starts
         self._val_count = 0
         self.automatic_optimization = False  # several optimizer steps per call: see the module docstring
 
@@ -122,14 +122,16 @@ class BenchModule(L.LightningModule):
         self.val_metric.update(out, y, mask)
         # the validation loss breaks ties between learning rates whose metric still sits at chance
         # (`bench.run.lr_search`); weighted by batch size so chunking does not change it
-        self._val_loss_sum = self._val_loss_sum + masked_loss(self.spec, out, y, mask).detach() * x.shape[0]
+        part = masked_loss(self.spec, out, y, mask).detach() * x.shape[0]
+        self._val_loss_sum = part if self._val_loss_sum is None else self._val_loss_sum + part
         self._val_count += x.shape[0]
 
     def on_validation_epoch_end(self) -> None:
         self.log("val_metric", self.val_metric.compute(), prog_bar=False)
-        self.log("val_loss", self._val_loss_sum / max(1, self._val_count), prog_bar=False)
+        if self._val_loss_sum is not None:
+            self.log("val_loss", self._val_loss_sum / self._val_count, prog_bar=False)
         self.val_metric.reset()
-        self._val_loss_sum, self._val_count = torch.zeros(()), 0
+        self._val_loss_sum, self._val_count = None, 0
 
     def configure_optimizers(self) -> Any:
         optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
