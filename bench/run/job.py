@@ -13,6 +13,7 @@ from bench.results.schema import RunRecord, make_record
 from bench.run.plan import PlannedRun
 from bench.train.config import ProgressFn
 from bench.train.harness import run_one
+from bench.train.loggers import make_logger, run_folder
 from bench.train.measurements import RunMetrics
 
 
@@ -22,8 +23,17 @@ def run_record(run: PlannedRun, command: str | None = None, progress: ProgressFn
     metrics: RunMetrics | None = None
     error: str | None = None
     try:
+        logger = None
+        if run.log is not None:
+            logger = make_logger(run.log, *run_folder(run.task_name, run.label, run.seed, run.key))
         metrics = run_one(
-            run.task, lambda spec: build_architecture(run.arch, spec, **run.arch_config), run.train, run.seed, progress
+            run.task,
+            lambda spec: build_architecture(run.arch, spec, **run.arch_config),
+            run.train,
+            run.seed,
+            progress,
+            logger=logger,
+            segment=run.segment,
         )
     except KeyboardInterrupt:
         raise

@@ -1,4 +1,6 @@
-"""Learning-rate selection: a small grid per (task, architecture configuration), scored on validation seeds.
+"""Learning-rate selection: a small grid per (task, architecture configuration), scored on validation seeds
+(the `grid` method), and `choose_lrs`, which applies the method a profile or the command line names
+(`halving`: `bench.run.lr_search`).
 
 Why validation seeds: choosing the learning rate on the seeds that are then reported would let the
 choice fit their noise and flatter the reported figure. The grid is trained on seeds from 1000 up,
@@ -20,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bench.contract.errors import ArchbenchError
 from bench.results.measures import (
@@ -28,13 +31,15 @@ from bench.results.measures import (
     median_samples_to_solve,
     run_metrics,
 )
-from bench.results.schema import canonical_json
 from bench.results.store import RecordStore
 from bench.run.execute import execute_with_progress
+from bench.run.lr_config import DEFAULTS, LrSearchSettings, check_validation_seeds, config_id
 from bench.run.plan import PlannedRun
 
-DEFAULT_GRID: tuple[float, ...] = (1e-3, 3e-3, 1e-2)
-VALIDATION_SEEDS: tuple[int, ...] = (1000, 1001)
+if TYPE_CHECKING:
+    from bench.run.executors import Executor
+
+DEFAULT_GRID, VALIDATION_SEEDS = DEFAULTS["grid"]
 RULE = (
     "max median over validation seeds of best validation metric (capped at solved_at), "
     "then min median samples to solve, then smaller lr"
@@ -86,12 +91,6 @@ def choose(scores: dict[float, dict[str, Any]], solved_at: float) -> float:
     return max(scores, key=preference)
 
 
-def config_id(run: PlannedRun) -> str:
-    """What one selection is shared by: everything about the run except its seed and learning rate."""
-    train = {k: v for k, v in run.train.to_dict().items() if k != "lr"}
-    return canonical_json([run.task_name, run.task.config(), run.arch, run.arch_config, train, run.label])
-
-
 def validation_runs(run: PlannedRun, grid: Sequence[float], seeds: Sequence[int]) -> list[PlannedRun]:
     """The grid x validation seeds for one configuration, as ordinary planned runs."""
     return [
@@ -116,6 +115,7 @@ def select_lrs(
     seeds = tuple(seeds)
     if not grid or any(lr <= 0 for lr in grid):
         raise ArchbenchError(f"--lr-grid needs positive learning rates; got {', '.join(map(str, grid)) or 'none'}")
+    check_validation_seeds(seeds)
     overlap = sorted(set(seeds) & {r.seed for r in runs})
     if overlap:
         raise ArchbenchError(
@@ -137,6 +137,7 @@ def select_lrs(
             first = next((by_key[v.key].get("error") for v in group if by_key[v.key].get("error")), "no record")
             raise ArchbenchError(f"learning-rate selection for {group[0].label}: every validation run failed ({first})")
         selections[cid] = {
+            "method": "grid",
             "chosen": choose(scores, solved_at),
             "grid": list(grid),
             "seeds": list(seeds),
@@ -154,21 +155,57 @@ def select_lrs(
     ]
 
 
+def choose_lrs(
+    runs: list[PlannedRun],
+    store: RecordStore,
+    settings: LrSearchSettings,
+    command: str | None = None,
+    executor: Executor | None = None,
+    on_rung: Callable[[int, int, int], None] | None = None,
+) -> list[PlannedRun]:
+    """The runs with the learning rate `settings` chooses per cell, and its evidence in `lr_selection`."""
+    if settings.method == "grid":
+        execute_fn: ExecuteFn | None = None
+        if executor is not None:
+            from bench.run.execute import execute
+
+            execute_fn = lambda planned, st, cmd: execute(planned, st, command=cmd, executor=executor)  # noqa: E731
+        return select_lrs(runs, store, settings.grid, settings.seeds, command=command, execute_fn=execute_fn)
+    from bench.run.lr_search import select_lrs_halving
+
+    return select_lrs_halving(runs, Path(store.root), settings, executor=executor, command=command, on_rung=on_rung)
+
+
 def describe(runs: Sequence[PlannedRun]) -> list[str]:
-    """One line per configuration: the chosen value and every grid value's score."""
+    """One line per configuration: the chosen value and every grid value's score (grid) or where each
+    trial stopped (halving)."""
     lines, seen = [], set()
     for run in runs:
         selection = run.record_extra.get("lr_selection")
-        if selection is None or run.label in seen:
+        if selection is None or (run.task_name, run.label) in seen:
             continue
-        seen.add(run.label)
+        seen.add((run.task_name, run.label))
+        seeds = ",".join(map(str, selection["seeds"]))
+        if selection.get("method") == "successive_halving":
+            trials = ", ".join(
+                f"{t['lr']:g}: "
+                + (
+                    f"pruned at step {t['pruned_at']}"
+                    if t["pruned_at"] is not None
+                    else f"{t['state']} at step {t['steps']}"
+                )
+                + (f", val {t['value']:.3f}" if t["value"] is not None else "")
+                for t in selection["trials"]
+            )
+            lines.append(
+                f"lr for {run.label}: {selection['chosen']:g} (successive halving on validation seeds {seeds}, "
+                f"{selection['cost_steps']:,} steps of the full grid's {selection['full_grid_steps']:,}; {trials})"
+            )
+            continue
         scores = ", ".join(
             f"{lr}: best val {s['val_best'] if s['val_best'] is None else round(s['val_best'], 3)}"
             + (f", solved after {s['samples_to_solve']:,.0f} samples" if s["samples_to_solve"] is not None else "")
             for lr, s in selection["scores"].items()
         )
-        lines.append(
-            f"lr for {run.label}: {selection['chosen']:g} (validation seeds "
-            f"{','.join(map(str, selection['seeds']))}; {scores})"
-        )
+        lines.append(f"lr for {run.label}: {selection['chosen']:g} (validation seeds {seeds}; {scores})")
     return lines

@@ -21,6 +21,8 @@ from bench.run.admission import admit
 from bench.run.presets import resolve_hparams
 from bench.run.profiles import Profile
 from bench.train.config import TrainConfig
+from bench.train.loggers import LogTarget
+from bench.train.segment import Segment
 
 if TYPE_CHECKING:
     pass
@@ -45,6 +47,10 @@ class PlannedRun:
     # The user's settings that depart from the plain configuration, with their resolved values (filled
     # by `plan`, see `label_departures`); None (a run built by hand): every user setting counts.
     departures: dict[str, Any] | None = None
+    # How the run is carried out, not what it is (neither in the key nor in the record): a Lightning
+    # logger for the user's curves, and a segment of a learning-rate search (`bench.run.lr_search`).
+    log: LogTarget | None = None
+    segment: Segment | None = None
 
     @property
     def key(self) -> str:

@@ -28,9 +28,19 @@ from bench.contract.errors import ArchbenchError
 BUILTIN_FILE = Path(__file__).with_name("profiles.toml")
 PROFILES_ENV = "ARCHBENCH_PROFILES"
 REQUIRED_KEYS = ("description", "preset", "seeds", "train")
-PROFILE_KEYS = (*REQUIRED_KEYS, "extends", "task_sizes", "sample_complexity", "tasks")
+PROFILE_KEYS = (
+    *REQUIRED_KEYS,
+    "extends",
+    "task_sizes",
+    "sample_complexity",
+    "tasks",
+    "check_seeds",
+    "core_tasks",
+    "lr_search",
+)
 TASK_KEYS = ("params", "train", "arch")
 SAMPLE_COMPLEXITY_KEYS = ("n_min", "n_max")
+LR_SEARCH_KEYS = ("method", "grid", "seeds", "reduction_factor")
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,23 @@ class Profile:
     sample_complexity: dict[str, int] = field(default_factory=dict)  # n_min, n_max of the search over n
     task_sizes: str = ""  # whose task `profile_params` apply; "" means this profile's own name
     source: str = "built-in"  # the file that defined it, for error messages and provenance
+    # Seeds run beside the reported ones so that every verdict is checked on fresh seeds (`sweep` runs both
+    # sets; a record's set follows from its seed).
+    check_seeds: tuple[int, ...] = ()
+    # The tasks `sweep` runs under this profile unless --tasks says otherwise (empty: every task).
+    core_tasks: tuple[str, ...] = ()
+    # How the learning rate is chosen per cell (`method`, `grid`, `seeds`, `reduction_factor`); empty: the
+    # profile's fixed `train.lr`, unless the command line asks for `--lr auto`.
+    lr_search: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.task_sizes:
             object.__setattr__(self, "task_sizes", self.name)
+
+    @property
+    def all_seeds(self) -> tuple[int, ...]:
+        """Reported seeds, then check seeds."""
+        return self.seeds + tuple(s for s in self.check_seeds if s not in self.seeds)
 
     def task_params(self, task: str) -> dict[str, Any]:
         """The task's own parameters for this profile's sizes, then the profile's overrides."""
@@ -143,6 +166,20 @@ def _build(name: str, table: dict[str, Any], path: Path) -> Profile:
                 raise ArchbenchError(
                     f"{task_where}: {key} must be a table{' of tables, one per family' if key == 'arch' else ''}; got {value!r}"
                 )
+    check_seeds = table.get("check_seeds", [])
+    if not isinstance(check_seeds, list) or not all(
+        isinstance(s, int) and not isinstance(s, bool) for s in check_seeds
+    ):
+        raise ArchbenchError(f"{where}: check_seeds must be a list of integers; got {check_seeds!r}")
+    if set(check_seeds) & set(seeds):
+        raise ArchbenchError(f"{where}: check_seeds {check_seeds} overlap seeds {seeds}; a check needs other seeds")
+    core = table.get("core_tasks", [])
+    if not isinstance(core, list) or not all(isinstance(t, str) for t in core):
+        raise ArchbenchError(f"{where}: core_tasks must be a list of task names; got {core!r}")
+    lr_search = table.get("lr_search", {})
+    if not isinstance(lr_search, dict):
+        raise ArchbenchError(f"{where}: lr_search must be a table; got {lr_search!r}")
+    _check_keys(f"{where}, lr_search", lr_search, LR_SEARCH_KEYS)
     search = table.get("sample_complexity", {})
     _check_keys(f"{where}, sample_complexity", search, SAMPLE_COMPLEXITY_KEYS)
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in search.values()) or search.get(
@@ -159,6 +196,9 @@ def _build(name: str, table: dict[str, Any], path: Path) -> Profile:
         sample_complexity=dict(search),
         task_sizes=table["task_sizes"],
         source=str(path),
+        check_seeds=tuple(check_seeds),
+        core_tasks=tuple(core),
+        lr_search=dict(lr_search),
     )
 
 
@@ -187,6 +227,9 @@ def _as_table(profile: Profile) -> dict[str, Any]:
         "tasks": profile.tasks,
         "sample_complexity": profile.sample_complexity,
         "task_sizes": profile.task_sizes,
+        "check_seeds": list(profile.check_seeds),
+        "core_tasks": list(profile.core_tasks),
+        "lr_search": profile.lr_search,
     }
 
 
@@ -235,6 +278,18 @@ def check_profile(profile: Profile) -> None:
 
     where = f"profile {profile.name!r} in {profile.source}"
     valid = tuple(TrainConfig.__dataclass_fields__)
+    for task in profile.core_tasks:
+        try:
+            get_task_entry(task)
+        except ArchbenchError as exc:
+            raise ArchbenchError(f"{where}, core_tasks: {exc}") from None
+    if profile.lr_search:
+        from bench.run.lr_config import search_settings
+
+        try:
+            search_settings(profile.lr_search)
+        except ArchbenchError as exc:
+            raise ArchbenchError(f"{where}, lr_search: {exc}") from None
     for task, overrides in [("", {"train": profile.train}), *profile.tasks.items()]:
         context = f"{where}, tasks.{task}" if task else where
         if task:

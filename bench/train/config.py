@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.contract.errors import require
+from bench.train.schedule import check_schedule
 
 ProgressFn = Callable[[int, int, "float | None"], None]  # (step, max_steps, last validation metric)
 
@@ -37,12 +38,27 @@ class TrainConfig:
     devices: str = "auto"
     precision: str = "32-true"
     strategy: str = "auto"  # Lightning strategy, e.g. "ddp" over several devices
+    # Added after schema 2: in the key only when not at their default (`KEY_NEUTRAL_DEFAULTS`).
+    schedule: str = (
+        "constant"  # learning-rate schedule (`bench.train.schedule`): constant, warmup_cosine, warmup_constant
+    )
+    warmup_steps: int = 0  # linear warmup over this many optimizer steps (warmup_* schedules)
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "eval_every", "val_samples", "test_samples"):
             require(getattr(self, key) > 0, f"{key} must be > 0; got {getattr(self, key)}")
         require(self.lr > 0, f"lr must be > 0; got {self.lr}")
         require(self.n_train is None or self.n_train > 0, f"n_train must be > 0; got {self.n_train}")
+        check_schedule(self.schedule, self.warmup_steps, self.steps)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every setting, except fields added after schema 2 while they are at their default: the dict is
+        what the run key hashes and what a record stores, so a run planned with the defaults keeps the key
+        (and the stored record) it had before the field existed."""
+        return {k: v for k, v in asdict(self).items() if KEY_NEUTRAL_DEFAULTS.get(k, _NO_DEFAULT) != v}
+
+
+_NO_DEFAULT = object()
+# Fields added to TrainConfig after the current record schema, with the default that leaves them out of
+# `to_dict()` (and so out of run keys and records). A record without one of them ran at this value.
+KEY_NEUTRAL_DEFAULTS: dict[str, Any] = {"schedule": "constant", "warmup_steps": 0}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TypedDict
 
 
-class RunMetrics(TypedDict):
+class _RunMetricsRequired(TypedDict):
     """One run's measurements (a successful run's; a failed run's record has `metrics: None`): raw
     measurements only, the figures derived from them are computed at read time by `bench.results.measures`."""
 
@@ -39,3 +39,9 @@ class RunMetrics(TypedDict):
     num_parameters: int
     state_size: int | None
     device: str
+
+
+class RunMetrics(_RunMetricsRequired, total=False):
+    """Measurements added later; a record written before them lacks the key."""
+
+    val_loss_history: Sequence[Sequence[float]]  # (step, validation loss) at every validation

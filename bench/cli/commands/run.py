@@ -8,18 +8,19 @@ otherwise (`bench.run.executors.default_threads`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any
 
 from bench.cli.commands.common import (
     add_threads_argument,
     invoked_command,
-    parse_csv,
     parse_seeds,
     parse_unique,
     use_threads,
     warn_presetless,
 )
+from bench.cli.commands.lr_flags import add_logger_arguments, add_lr_arguments, log_target, lr_settings
 from bench.cli.commands.trainer_flags import add_trainer_arguments, trainer_overrides
 from bench.results.schema import DEFAULT_ROOT
 from bench.results.store import RecordStore
@@ -57,17 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--steps", type=int, help="optimizer-step budget (default: the profile's)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the profile's)")
-    parser.add_argument(
-        "--lr",
-        help="learning rate, or `auto`: choose from --lr-grid on validation seeds "
-        "1000,1001 (never the reported ones) and store the choice in the records (default: the profile's)",
-    )
-    parser.add_argument(
-        "--lr-grid", default="1e-3,3e-3,1e-2", help="learning rates tried by --lr auto (default: 1e-3,3e-3,1e-2)"
-    )
     parser.add_argument("--force", action="store_true", help="rerun runs whose records already exist")
     parser.add_argument("--format", default="github", help="tabulate table format (default: github)")
     add_threads_argument(parser)
+    add_lr_arguments(parser)
+    add_logger_arguments(parser)
     add_trainer_arguments(parser)
 
 
@@ -93,18 +88,19 @@ def plan_from_args(args: argparse.Namespace, train_overrides: dict[str, Any]) ->
 def main(args: argparse.Namespace) -> int:
     from bench.report.tables import run_table
     from bench.run.execute import execute_with_progress
-    from bench.run.lr_select import describe, parse_lr, select_lrs
+    from bench.run.lr_select import choose_lrs, describe, parse_lr
 
     profile = get_profile(args.profile)
     lr = parse_lr(args.lr)
-    grid = parse_csv(args.lr_grid, float)
+    search = lr_settings(args, profile)
+    log = log_target(args)
     train = {
         k: v
         for k, v in {
             "steps": args.steps,
             "batch_size": args.batch_size,
             "n_train": args.n_train,
-            "lr": lr if lr != "auto" else None,
+            "lr": lr if isinstance(lr, float) else None,
         }.items()
         if v is not None
     } | trainer_overrides(args)
@@ -113,8 +109,10 @@ def main(args: argparse.Namespace) -> int:
     store = RecordStore(args.results)
     command = invoked_command()
     warn_presetless(runs)
-    if lr == "auto":
-        runs = select_lrs(runs, store, grid, command=command)
+    if search is not None:
+        runs = choose_lrs(runs, store, search, command=command, on_rung=search_progress)
+    if log is not None:
+        runs = [dataclasses.replace(run, log=log) for run in runs]
     split: list[int] = []
     records = execute_with_progress(
         runs, store, force=args.force, command=command, on_split=lambda *counts: split.extend(counts)
@@ -138,3 +136,12 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def search_progress(rung: int, rungs: int, segments: int) -> None:
+    """One line per rung of a successive-halving learning-rate search."""
+    if segments:
+        print(
+            f"archbench: learning-rate search, rung {rung + 1} of {rungs}: {segments} segment(s) to train",
+            file=sys.stderr,
+        )
