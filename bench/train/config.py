@@ -19,6 +19,13 @@ warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
 warnings.filterwarnings("ignore", message=".*LeafSpec.*")
 
 
+OPTIMIZERS = ("adamw", "sgd")
+# Fields added after runs were stored, with the value those runs used: `to_dict` (the record's
+# `train_config`, and so the run key) leaves such a field out while it has that value, so every stored
+# run keeps its key and a new setting makes a new key only where it is used.
+KEY_NEUTRAL_DEFAULTS: dict[str, Any] = {"optimizer": "adamw"}
+
+
 @dataclass
 class TrainConfig:
     """Everything about training that is not the task or the model (part of the run key)."""
@@ -37,12 +44,22 @@ class TrainConfig:
     devices: str = "auto"
     precision: str = "32-true"
     strategy: str = "auto"  # Lightning strategy, e.g. "ddp" over several devices
+    # "adamw", or "sgd": plain (stochastic) gradient descent, lr times the batch gradient, no momentum,
+    # weight_decay as an L2 term (the optimiser of Wang, Wei, Hsu, Lee 2024; `profiles.toml` seed-paper)
+    optimizer: str = "adamw"
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "eval_every", "val_samples", "test_samples"):
             require(getattr(self, key) > 0, f"{key} must be > 0; got {getattr(self, key)}")
         require(self.lr > 0, f"lr must be > 0; got {self.lr}")
         require(self.n_train is None or self.n_train > 0, f"n_train must be > 0; got {self.n_train}")
+        require(
+            self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every setting, except one of `KEY_NEUTRAL_DEFAULTS` at its neutral value (see there)."""
+        return {k: v for k, v in asdict(self).items() if KEY_NEUTRAL_DEFAULTS.get(k, _ABSENT) != v}
+
+
+_ABSENT = object()

@@ -31,7 +31,7 @@ from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import nn
 from torch.utils.data import DataLoader
 
-from bench.contract.model import num_parameters, state_size, supports_length
+from bench.contract.model import diagnostics, num_parameters, state_size, supports_length
 from bench.contract.spec import Batch, TaskSpec
 from bench.contract.task import Task
 from bench.train.config import TrainConfig
@@ -79,6 +79,8 @@ class BenchModule(L.LightningModule):
         self.model, self.task, self.spec, self.config = model, task, spec, config
         self.val_metric = make_metric(task.metric, spec)
         self.last_loss: torch.Tensor | None = None
+        self.last_val_loss: float | None = None  # mean masked loss over the last validation pass
+        self._val_loss = [torch.zeros(()), torch.zeros(())]  # (sum of per-batch loss x targets, targets)
         self.automatic_optimization = False  # several optimizer steps per call: see the module docstring
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -104,13 +106,22 @@ class BenchModule(L.LightningModule):
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         x, y, mask = batch
-        self.val_metric.update(self.model(x), y, mask)
+        preds = self.model(x)
+        self.val_metric.update(preds, y, mask)
+        targets = mask.sum().to(preds.dtype)
+        self._val_loss[0] = self._val_loss[0].to(preds.device) + masked_loss(self.spec, preds, y, mask) * targets
+        self._val_loss[1] = self._val_loss[1].to(preds.device) + targets
 
     def on_validation_epoch_end(self) -> None:
         self.log("val_metric", self.val_metric.compute(), prog_bar=False)
         self.val_metric.reset()
+        total, count = self._val_loss
+        self.last_val_loss = float(total / count) if float(count) > 0 else None  # this rank's validation data
+        self._val_loss = [torch.zeros(()), torch.zeros(())]
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
+        if self.config.optimizer == "sgd":  # plain gradient descent on each batch (Wang et al. 2024)
+            return torch.optim.SGD(self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
         return torch.optim.AdamW(self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
 
 
@@ -125,6 +136,8 @@ class RunMonitor(Callback):
         self.solved_step: int | None = None
         self.solved_seconds: float | None = None
         self.val_history: list[tuple[int, float]] = []
+        self.val_loss_history: list[tuple[int, float]] = []
+        self.diagnostics_history: list[tuple[int, dict[str, float]]] = []
         self._train_start = self._val_start = 0.0
         self._reported = 0  # progress is reported each time the step count passes a multiple of `every`
 
@@ -152,6 +165,13 @@ class RunMonitor(Callback):
             return
         value = float(trainer.callback_metrics["val_metric"])
         self.val_history.append((trainer.global_step, value))
+        loss = getattr(pl_module, "last_val_loss", None)
+        if loss is not None:
+            self.val_loss_history.append((trainer.global_step, loss))
+        model = getattr(pl_module, "model", None)
+        found = diagnostics(model) if isinstance(model, nn.Module) else {}
+        if found:
+            self.diagnostics_history.append((trainer.global_step, found))
         if self.solved_step is None and value >= self.solved_at:
             self.solved_step = trainer.global_step
             self.solved_seconds = now - self._train_start
@@ -243,7 +263,7 @@ def run_one(
             inference_rate = config.test_samples / (time.perf_counter() - t0)
 
     steps = trainer.global_step
-    return {
+    metrics: RunMetrics = {
         "metric": task.metric,
         "in_distribution": by_length[str(task.length)],
         "by_length": by_length,
@@ -274,6 +294,10 @@ def run_one(
         "state_size": state_size(model),
         "device": str(device),
     }
+    metrics["val_loss_history"] = monitor.val_loss_history
+    if monitor.diagnostics_history:
+        metrics["diagnostics_history"] = monitor.diagnostics_history
+    return metrics
 
 
 class _Batches(torch.utils.data.IterableDataset):

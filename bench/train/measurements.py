@@ -8,14 +8,11 @@ the type checker still knows every field and its type.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 
-class RunMetrics(TypedDict):
-    """One run's measurements (a successful run's; a failed run's record has `metrics: None`): raw
-    measurements only, the figures derived from them are computed at read time by `bench.results.measures`."""
-
+class _RunMetricsRequired(TypedDict):
     metric: str  # the task's metric name ("accuracy", "r2", ...)
     in_distribution: float | None  # the test metric at the training length
     by_length: dict[str, float | None]  # test metric per evaluated length (str keys, JSON); None: length not supported
@@ -39,3 +36,16 @@ class RunMetrics(TypedDict):
     num_parameters: int
     state_size: int | None
     device: str
+
+
+class RunMetrics(_RunMetricsRequired, total=False):
+    """One run's measurements (a successful run's; a failed run's record has `metrics: None`): raw
+    measurements only, the figures derived from them are computed at read time by `bench.results.measures`.
+    The optional fields are curves over training added after the first records (older records lack them)."""
+
+    # (step, mean loss on the validation set) at every validation: the training objective itself, on
+    # held-out data (the loss curve of Wang et al. 2024's figures)
+    val_loss_history: Sequence[Sequence[float]]
+    # (step, {name: value}) at every validation: the model's own `diagnostics()` (`bench.contract.model`),
+    # absent for a model that declares none
+    diagnostics_history: Sequence[tuple[int, Mapping[str, float]]]
