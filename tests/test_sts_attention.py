@@ -171,3 +171,11 @@ def test_random_codes_beyond_the_code_dimension_are_unit_vectors() -> None:
     assert torch.allclose(codes.norm(dim=-1), torch.ones(2, 40), atol=1e-5)
     gram = codes[:, :16] @ codes[:, :16].transpose(1, 2)
     assert torch.allclose(gram, torch.eye(16).expand(2, 16, 16), atol=1e-5)
+
+
+def test_a_default_sweep_leaves_layout_bound_families_out_of_other_tasks() -> None:
+    from bench.run.admission import layout_fits
+
+    assert layout_fits("sts_attention", get_task("sparse_token_selection").spec())
+    assert not layout_fits("sts_attention", get_task("mqar").spec())
+    assert layout_fits("transformer", get_task("mqar").spec())

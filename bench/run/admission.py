@@ -31,10 +31,16 @@ def admit(arch: str, task_name: str, spec: TaskSpec, hparams: dict[str, Any]) ->
     check_admissible(build_unallocated(arch, spec, hparams), arch, task_name, spec)
 
 
+def layout_fits(arch: str, spec: TaskSpec) -> bool:
+    """Whether `arch` may read inputs of `spec` by its layout: always for a family bound to none."""
+    layout = get_architecture(arch).layout
+    return layout is None or spec.layout == layout
+
+
 def check_layout(arch: str, task_name: str, spec: TaskSpec) -> None:
     """A family bound to an input layout runs only on tasks whose spec promises that layout."""
     layout = get_architecture(arch).layout
-    if layout is None or spec.layout == layout:
+    if layout is None or layout_fits(arch, spec):
         return
     raise ArchbenchError(
         f"architecture {arch!r} reads the input layout {layout!r} and cannot run task {task_name!r} "

@@ -82,8 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.contract.registry import list_architectures, list_tasks
+    from bench.contract.registry import get_task, list_architectures, list_tasks
     from bench.results.measures import run_metrics, solved
+    from bench.run.admission import layout_fits
     from bench.run.execute import execute
     from bench.run.executors import make_executor
     from bench.run.plan import plan
@@ -96,10 +97,19 @@ def main(args: argparse.Namespace) -> int:
         raise ArchbenchError("--tasks and --archs need at least one name each")
     seeds = parse_seeds(args.seeds)
     train = trainer_overrides(args)
+
+    def fitting(task: str) -> list[str]:
+        """Every family when the user named them; by default those that can read the task's input layout
+        (a family bound to another layout, like sts_attention, sits such tasks out)."""
+        if args.archs is not None:
+            return archs
+        spec = get_task(task, **profile.task_params(task)).spec()
+        return [arch for arch in archs if layout_fits(arch, spec)]
+
     runs = [
         run
         for task in tasks
-        for run in plan(task, archs, profile, seeds=seeds, preset=args.preset, train_overrides=train)
+        for run in plan(task, fitting(task), profile, seeds=seeds, preset=args.preset, train_overrides=train)
     ]
     gpus = args.gpus_per_run if args.gpus_per_run is not None else (1 if args.accelerator in ("gpu", "cuda") else 0)
     executor = make_executor(
