@@ -153,3 +153,38 @@ def test_the_committed_page_is_what_the_generator_makes_from_the_committed_recor
     assert committed == sp.render(ROOT / "results" / "runs").text, (
         "docs/seed-paper.md is out of date: run `python -m bench.report.seed_paper`"
     )
+
+
+def test_the_page_commands_plan_the_runs_the_page_reads() -> None:
+    """The commands printed on the page make exactly the records and searches the page looks up."""
+    import shlex
+
+    from bench.cli.commands.run import plan_from_args
+    from bench.cli.main import parse_args
+
+    def planned(command: str) -> list[Any]:
+        args = parse_args(shlex.split(command)[1:])
+        return plan_from_args(args, {})
+
+    paper = {r.key for r in planned(sp.RUN_PAPER)}
+    assert paper == {r.key for e in (sp.PAPER_STOCHASTIC, sp.PAPER_FIXED) for r in e.runs()}
+    generic = planned(sp.RUN_GENERIC)  # --lr auto: the same runs up to the learning rate
+    assert {(r.arch, r.seed, r.task.config()["length"]) for r in generic} == {
+        (r.arch, r.seed, r.task.config()["length"]) for e in sp.GENERIC for r in e.runs()
+    }
+    for arch, (profile, _, _, _) in sp.WIDTH_SEARCHES.items():
+        runs = planned(sp.width_command(arch, sp.REPORTED_SEEDS))
+        configs = {canonical(r.task.config()) for r in runs}
+        expected = {canonical(sp.scaling(arch, profile, t).task_config()) for t in sp.SCALING_LENGTHS}
+        assert configs == expected and {r.seed for r in runs} == set(sp.REPORTED_SEEDS)
+    for arch, (profile, lengths, _) in sp.SAMPLE_SEARCHES.items():
+        runs = planned(sp.samples_command(arch, sp.CHECK_SEEDS))
+        assert {canonical(r.task.config()) for r in runs} == {
+            canonical(sp.scaling(arch, profile, t).task_config()) for t in lengths
+        }
+
+
+def canonical(value: Any) -> str:
+    from bench.results.schema import canonical_json
+
+    return canonical_json(value)
