@@ -270,7 +270,7 @@ PAPER_TEXT = """\
 ## The paper's claims
 
 Wang, Wei, Hsu, Lee 2024 (ICML; arXiv 2406.06893; no code released) study sparse token selection STS_q:
-T data tokens x_1..x_T ~ N(0, I_d), a uniformly random q-subset S of positions, target (1/q) sum_{i in S}
+T data tokens x_1..x_T ~ N(0, I_d), a uniformly random q-subset S of positions, target (1/q) sum_{{i in S}}
 x_i. They prove, for a one-layer transformer whose softmax attention scores come from one trainable matrix
 acting on position codes, trained by gradient descent with stochastic positional encoding (fresh random
 codes for every sample):
@@ -298,9 +298,10 @@ Assumed (stated in `architectures/sts_attention.py`, `tasks/sparse_token_selecti
   ground-truth direction is W proportional to the identity, and the alignment is cos(W, I);
 - initialisation W_ij ~ N(0, 0.02^2), so the alignment starts near 0 (`init_std=0` gives the symmetric
   zero start);
-- gradient descent is online: a fresh batch of 128 every step (the population loss, estimated), plain
-  SGD with step size 100 for 1500 steps, no momentum, decay or clipping; the step size was chosen on
-  validation seed 1000 among 10, 30 and 100;
+- gradient descent is online: a fresh batch of {batch_size} every step (the population loss, estimated),
+  plain SGD with step size {lr:g} for {steps} steps, no momentum, decay or clipping (profile `seed-paper`;
+  the step size was chosen on validation seeds 1000 and 1001 among 10 (seed 1000 only), 30 and 100, one
+  for both code kinds);
 - the codes are a Haar-random orthonormal frame per sample (exactly orthogonal up to the code dimension,
   independent uniform unit vectors beyond it), not necessarily the paper's distribution; fixed codes are
   one such frame drawn once;
@@ -328,7 +329,7 @@ def render(results: str | Path = DEFAULT_ROOT) -> Page:
         "by hand. Intervals are 95% Student-t over the seeds shown (reported seeds 0-2 and check seeds 3-5 "
         "together, n says how many); a figure without records says which command makes them.",
         "",
-        PAPER_TEXT,
+        PAPER_TEXT.format(**get_profile(PAPER_STOCHASTIC.profile).train),
     ]
     parts += convergence_section(latest, plots)
     parts += lengths_section(latest, plots)
