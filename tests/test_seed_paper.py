@@ -132,6 +132,7 @@ def test_generic_table_finds_runs_by_their_selected_learning_rate(store: Path) -
 
 def test_an_empty_store_names_every_command(tmp_path: Path) -> None:
     text = sp.render(tmp_path).text
+    assert all(command in text for command in sp.commands())
     assert text.count("No records yet") == 2 and sp.RUN_PAPER in text and sp.RUN_GENERIC in text
     for arch in sp.WIDTH_SEARCHES:
         assert sp.width_command(arch, sp.CHECK_SEEDS) in text

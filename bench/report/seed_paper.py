@@ -633,6 +633,16 @@ def generic_section(latest: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return out + [table(headers, rows), "", f"Reproduce: `{RUN_GENERIC}` and `{RUN_PAPER}`", ""]
 
 
+def commands() -> list[str]:
+    """Every command the page reads records of, cheapest first: the paper form's runs, the generic families,
+    then the searches (reported seeds 0-2, then check seeds 3-5)."""
+    out = [RUN_PAPER, RUN_GENERIC]
+    out += [samples_command("sts_attention", seeds) for seeds in (REPORTED_SEEDS, CHECK_SEEDS)]
+    out += [width_command(arch, seeds) for arch in WIDTH_SEARCHES for seeds in (REPORTED_SEEDS, CHECK_SEEDS)]
+    out += [samples_command("fcn", seeds) for seeds in (REPORTED_SEEDS, CHECK_SEEDS)]
+    return out
+
+
 def series(label: str, family: str, points: Sequence[tuple[int, Estimate]]) -> Series:
     return Series(
         label,
@@ -663,7 +673,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(PAGE), help=f"page to write (default: {PAGE})")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when the page is out of date")
     parser.add_argument("--no-plots", action="store_true", help="write the page only")
+    parser.add_argument("--commands", action="store_true", help="print every command the page needs, one a line")
     args = parser.parse_args(argv)
+    if args.commands:
+        print("\n".join(commands()))
+        return 0
     page = render(args.results)
     out = Path(args.out)
     if args.check:
