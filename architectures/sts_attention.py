@@ -9,8 +9,8 @@ to choose is written out in docs/seed-paper.md ("What the paper fixes, what we a
 
 Why not `attention1`: `attention1` is the generic one-layer attention. It learns an input map, queries,
 keys, values and a read-out from scratch, so it must first discover which input columns are codes and
-which are data; that is a different optimisation problem from the one the paper analyses, and it is what
-the issue found stuck below r2 0.75. This family has none of those maps: it reads the task's input
+which are data; that is a different optimisation problem from the one the paper analyses (docs/seed-paper.md
+puts the two side by side). This family has none of those maps: it reads the task's input
 *layout* (`TaskSpec.layout == "sts"`: every position is [data (d) | position code (k) | query flag (1)])
 by column, which is why it is registered with `layout="sts"` and refused on every other task at planning
 time (`bench.run.admission`).
