@@ -70,8 +70,10 @@ def vector_spec(
     output_dim: int,
     positions: Callable[[int], int] = _same,
     targets: Targets = "several",
+    layout: str | None = None,
 ) -> TaskSpec:
-    """Spec of a vector-in/vector-out task, with positions and targets as in `token_spec`."""
+    """Spec of a vector-in/vector-out task, with positions and targets as in `token_spec`; `layout` names
+    what each input feature means when the task promises it (`TaskSpec.layout`)."""
     return _sequence_spec(
         task,
         length,
@@ -81,4 +83,5 @@ def vector_spec(
         input_dim=input_dim,
         output_dim=output_dim,
         targets=targets,
+        layout=layout,
     )

@@ -97,7 +97,10 @@ class SparseTokenSelection(Task):
         return 0.0  # predicting the mean target (zero) gives r2 = 0
 
     def spec(self, length: int | None = None) -> TaskSpec:
-        return vector_spec(self, length, self.d + self.code_dim + 1, self.d, positions=lambda n: n + 1, targets="last")
+        # layout "sts": [data | code | query flag] per position, the query last (what `sts_attention` reads)
+        return vector_spec(
+            self, length, self.d + self.code_dim + 1, self.d, positions=lambda n: n + 1, targets="last", layout="sts"
+        )
 
     @cached_property
     def _fixed_table(self) -> torch.Tensor:

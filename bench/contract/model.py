@@ -34,6 +34,9 @@ class SequenceModel(Protocol):
       when the state grows with the sequence (attention) or is not stated.
     - `supports_length(seq_len)` (default: every length): whether forward takes `seq_len` positions; a length
       it refuses must make forward raise an `ArchbenchError` naming it (the harness records "n/a").
+    - `diagnostics()` (default: none): named numbers about the model's own parameters (say the alignment
+      of a learned matrix with a known solution), read by the harness at every validation and stored
+      with the run as a curve over training (`RunMetrics.diagnostics_history`).
 
     Lazy parameters (`nn.LazyLinear` and the like) are allowed: `materialize` runs one dry forward after the
     build, so counting, seeding and the optimizer see real parameters.
@@ -60,6 +63,15 @@ def state_size(model: nn.Module) -> int | None:
 def supports_length(model: nn.Module, seq_len: int) -> bool:
     check = getattr(model, "supports_length", None)
     return bool(check(seq_len)) if callable(check) else True
+
+
+def diagnostics(model: nn.Module) -> dict[str, float]:
+    """The model's `diagnostics()` as plain floats; `{}` when it declares none."""
+    hook = getattr(model, "diagnostics", None)
+    if not callable(hook):
+        return {}
+    with torch.no_grad():
+        return {str(name): float(value) for name, value in dict(hook()).items()}
 
 
 def has_lazy_parameters(model: nn.Module) -> bool:

@@ -41,6 +41,8 @@ class Entry:
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     width_param: str | None = None  # architectures: the hyper-parameter fitted to match preset sizes
     width_multiple: int = 1
+    # architectures: the input layout the model reads features by (`TaskSpec.layout`); None: any input
+    layout: str | None = None
 
     @property
     def summary(self) -> str:
@@ -110,16 +112,18 @@ def register_architecture(
     presets: dict[str, dict[str, Any]] | None = None,
     width_param: str | None = None,
     width_multiple: int = 1,
+    layout: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Function decorator: `@register_architecture("gru")` on `builder(spec, **hparams) -> nn.Module`.
 
     `presets` maps preset names (`tiny`, `small`, ...) to hyper-parameters. `width_param` names the
     hyper-parameter that `bench.run.presets` adjusts so that this family's parameter count matches the
-    reference transformer's at the same preset (None: take the preset as written).
+    reference transformer's at the same preset (None: take the preset as written). `layout` restricts
+    the family to tasks whose spec promises that input layout (`TaskSpec.layout`; planning refuses others).
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        ARCHITECTURES.add(Entry(name, "architecture", fn, dict(presets or {}), width_param, width_multiple))
+        ARCHITECTURES.add(Entry(name, "architecture", fn, dict(presets or {}), width_param, width_multiple, layout))
         return fn
 
     return decorate

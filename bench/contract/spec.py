@@ -34,6 +34,12 @@ class TaskSpec:
     # non-causal one) is still a fair contender; "several": targets at several positions, which a
     # non-causal model could read from later inputs (teacher-forced answers), so it is refused there.
     targets: Targets = "several"
+    # A named promise about what each input feature means, for a model that reads features by position
+    # instead of through a learned input map (None: no promise, the usual case). "sts": every position is
+    # [data (output_dim) | position code (input_dim - output_dim - 1) | query flag (1)], the query last
+    # (sparse token selection). An architecture registered with `layout=` runs only on tasks that make
+    # the same promise (`bench.run.admission`).
+    layout: str | None = None
 
     def __post_init__(self) -> None:
         if self.input_kind == "tokens" and not self.vocab_size:

@@ -239,3 +239,28 @@ def median_to_solve_interval(runs: Sequence[Metrics]) -> str:
     if estimate.low is None or estimate.high is None or math.isinf(estimate.median) or estimate.low == estimate.high:
         return core  # one seed, an unsolved median, or every seed alike: no interval to show
     return f"{core} [{_median_text(estimate.low, seen, 0)}, {_median_text(estimate.high, seen, 0)}]"
+
+
+# --- curves over training (the seed-paper page) --------------------------------------------------------
+
+
+def samples_to_reach(metrics: Metrics, threshold: float, batch_size: int) -> float:
+    """Training samples seen at the first validation whose metric reached `threshold` (whatever the task's
+    own `solved_at`); infinite when none did. Read from the validation history, so one run answers for any
+    threshold (e.g. r2 0.95 for a task solved at 0.9)."""
+    for step, value in metrics.get("val_history") or ():
+        if float(value) >= threshold:
+            return float(step) * batch_size
+    return math.inf
+
+
+def val_loss_curve(metrics: Metrics) -> list[tuple[int, float]]:
+    """(step, mean validation loss) at every validation; empty for a record from before the curve was stored."""
+    return [(int(step), float(value)) for step, value in metrics.get("val_loss_history") or ()]
+
+
+def diagnostic_curve(metrics: Metrics, name: str) -> list[tuple[int, float]]:
+    """(step, value) of the model's diagnostic `name` at every validation (`RunMetrics.diagnostics_history`)."""
+    return [
+        (int(step), float(values[name])) for step, values in metrics.get("diagnostics_history") or () if name in values
+    ]

@@ -17,6 +17,10 @@ and output kind (class, vector) and must:
   one with an `ArchbenchError` naming the length (the harness then records "n/a" instead of failing);
 - **size**: have parameters, and a `state_size` that is None or a positive integer.
 
+A family registered with an input layout (`register_architecture(..., layout="sts")`: it reads the input
+features by position and runs only on tasks promising that layout) is checked on a spec with that layout
+(`LAYOUT_SPECS`) instead of the four generic ones.
+
 Each check returns one line saying why it failed, so a plugin author knows which rule to fix. Every model is
 built through `build_architecture`, which materializes lazy parameters (`nn.LazyLinear` ...) with one dry
 forward, so a lazy model is held to the same rules as any other.
@@ -25,7 +29,7 @@ forward, so a lazy model is held to the same rules as any other.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,6 +50,21 @@ SPECS: dict[str, TaskSpec] = {
     "tokens->vector": TaskSpec("tokens", "vector", seq_len=8, max_seq_len=16, vocab_size=5, output_dim=2),
     "vectors->class": TaskSpec("vectors", "class", seq_len=8, max_seq_len=16, input_dim=4, num_classes=3),
     "vectors->vector": TaskSpec("vectors", "vector", seq_len=8, max_seq_len=16, input_dim=4, output_dim=2),
+}
+# Families bound to an input layout are checked on these instead (label -> spec, per layout).
+LAYOUT_SPECS: dict[str, dict[str, TaskSpec]] = {
+    "sts": {
+        "vectors->vector [sts]": TaskSpec(
+            "vectors",
+            "vector",
+            seq_len=8,
+            max_seq_len=16,
+            input_dim=2 + 4 + 1,
+            output_dim=2,
+            targets="last",
+            layout="sts",
+        )
+    },
 }
 SIZE_SPEC = "vectors->vector"  # the spec whose parameter count and state size are reported
 CHECKS = ("shape", "causality", "determinism", "gradients", "lengths", "size")
@@ -88,6 +107,19 @@ class Report:
 
 
 Model = Callable[[str, int], nn.Module]  # (spec label, seed) -> a freshly built, seeded model
+
+
+def specs_for(arch: str) -> dict[str, TaskSpec]:
+    """The specs `arch` is checked on: the generic four, or its layout's (none for an unknown layout)."""
+    layout = get_architecture(arch).layout
+    return SPECS if layout is None else LAYOUT_SPECS.get(layout, {})
+
+
+def spec_of(label: str) -> TaskSpec:
+    """A check spec by its label, generic or layout-bound."""
+    if label in SPECS:
+        return SPECS[label]
+    return next(specs[label] for specs in LAYOUT_SPECS.values() if label in specs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +178,7 @@ def longest_supported(model: nn.Module, spec: TaskSpec) -> int:
 
 
 def check_shape(build: Model, label: str) -> None:
-    spec = SPECS[label]
+    spec = spec_of(label)
     out = forward(build(label, 0).eval(), spec, 2, spec.seq_len, seed=0)
     expected = (2, spec.seq_len, spec.output_size)
     if not isinstance(out, torch.Tensor):
@@ -162,7 +194,7 @@ def check_shape(build: Model, label: str) -> None:
 
 
 def check_causality(build: Model, label: str) -> None:
-    spec = SPECS[label]
+    spec = spec_of(label)
     model = build(label, 0)
     declared = getattr(model, "causal", DEFAULT_CAUSAL)
     if not isinstance(declared, bool):
@@ -223,7 +255,7 @@ def perturbed(model: nn.Module, scale: float = 0.1) -> nn.Module:
 
 
 def check_determinism(build: Model, label: str) -> None:
-    spec = SPECS[label]
+    spec = spec_of(label)
     first, again, other = build(label, 0), build(label, 0), build(label, 1)
     a, b = first.state_dict(), again.state_dict()
     differing = [k for k in a if k not in b or a[k].shape != b[k].shape or not torch.equal(a[k], b[k])]
@@ -254,7 +286,7 @@ def _zero_or_missing_grads(model: nn.Module, spec: TaskSpec, length: int) -> tup
 
 
 def check_gradients(build: Model, label: str) -> None:
-    spec = SPECS[label]
+    spec = spec_of(label)
     model = build(label, 0)
     length = longest_supported(model.eval(), spec)
     missing, bad, zero = _zero_or_missing_grads(model, spec, length)
@@ -273,7 +305,7 @@ def check_gradients(build: Model, label: str) -> None:
 
 
 def check_lengths(build: Model, label: str) -> None:
-    spec = SPECS[label]
+    spec = spec_of(label)
     model = build(label, 0).eval()
     if not supports_length(model, spec.seq_len):
         raise Violation(f"supports_length({spec.seq_len}) is False for the length it was built for")
@@ -336,12 +368,14 @@ PER_SPEC: dict[str, Callable[[Model, str], None]] = {
 }
 
 
-def run_check(check: Callable[[Model, str], None], build: Model, name: str) -> CheckResult:
+def run_check(
+    check: Callable[[Model, str], None], build: Model, name: str, labels: Sequence[str] = tuple(SPECS)
+) -> CheckResult:
     """One check over every spec: the first failing spec's reason (and how many others fail), else pass
     (or skip, when it skipped on every spec)."""
     failures: list[str] = []
     skips: list[str] = []
-    for label in SPECS:
+    for label in labels:
         try:
             check(build, label)
         except Violation as exc:
@@ -353,7 +387,7 @@ def run_check(check: Callable[[Model, str], None], build: Model, name: str) -> C
     if failures:
         more = f" (fails on {len(failures) - 1} more spec(s))" if len(failures) > 1 else ""
         return CheckResult(name, "fail", failures[0] + more)
-    if skips and len(skips) == len(SPECS):
+    if skips and len(skips) == len(labels):
         return CheckResult(name, "skip", skips[0])
     return CheckResult(name, "pass")
 
@@ -368,28 +402,34 @@ def check_architecture(arch: str, preset: str | None = None, overrides: dict[str
     entry = get_architecture(arch)  # unknown name: user error
     if preset is None:
         preset = DEFAULT_PRESET if DEFAULT_PRESET in entry.presets else None
-    hparams = {label: resolve_hparams(arch, spec, preset, overrides) for label, spec in SPECS.items()}
+    specs = specs_for(arch)
+    if not specs:
+        raise ArchbenchError(
+            f"architecture {arch!r} reads the input layout {entry.layout!r}, which check-arch has no spec for"
+        )
+    hparams = {label: resolve_hparams(arch, spec, preset, overrides) for label, spec in specs.items()}
+    labels = tuple(specs)
 
     def build(label: str, seed: int) -> nn.Module:
         seed_everything(seed)
-        return build_architecture(arch, SPECS[label], **hparams[label])
+        return build_architecture(arch, specs[label], **hparams[label])
 
     report = Report(arch)
     try:
-        sized = build(SIZE_SPEC, 0)
+        sized = build(SIZE_SPEC if SIZE_SPEC in specs else labels[0], 0)
     except ArchbenchError:
         if overrides:
             raise  # the builder refuses what the user set: a user error, exit 2
         sized = None
     except Exception:
         sized = None
-    shape = run_check(check_shape, build, "shape")
+    shape = run_check(check_shape, build, "shape", labels)
     report.results.append(shape)
     for name in CHECKS[1:-1]:
         if shape.status == "fail":
             report.results.append(CheckResult(name, "skip", "not run: the shape check failed"))
         else:
-            report.results.append(run_check(PER_SPEC[name], build, name))
+            report.results.append(run_check(PER_SPEC[name], build, name, labels))
     if sized is None:
         report.results.append(CheckResult("size", "skip", "not run: the model does not build (see shape)"))
     else:

@@ -1,7 +1,8 @@
 """Sample complexity: the smallest fixed training-set size n at which a configuration reaches `solved_at`.
 
-The search (`search`) is a pure function of a `solves(n) -> bool` oracle, so it is tested on synthetic
-"models" with a known threshold: a geometric phase evaluates n_min, 2·n_min, 4·n_min, … (the last step
+The search (`search`, in `bench.run.bracket`, shared with `bench.run.width_complexity`) is a pure
+function of a `solves(n) -> bool` oracle, so it is tested on synthetic "models" with a known threshold: a
+geometric phase evaluates n_min, 2·n_min, 4·n_min, … (the last step
 clamped to n_max) until one n passes; a bisection in log space then narrows [last failing, first passing]
 until first/last <= `ratio` (default 1.25, two bisections after a doubling) or they are adjacent integers.
 The reported estimate is the first passing n with that bracket; "> n_max" when no n passed, "<= n_min"
@@ -25,109 +26,41 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from bench.contract.errors import ArchbenchError, require
-from bench.results.measures import (
-    Metrics,
-    best_validation,
-    median_best_validation,
-    median_samples_to_solve,
-    median_to_solve,
-    run_metrics,
-    solved,
-)
-from bench.results.schema import canonical_json, run_key
+from bench.results.measures import median_samples_to_solve, median_to_solve
+from bench.results.schema import run_key
 from bench.results.store import JsonLines
+from bench.run.bracket import (  # the search itself, shared with the width-complexity search
+    DEFAULT_RATIO,
+    ExecuteFn,
+    SearchFailed,
+    configurations,
+    geometric_sizes,
+    judge,
+    median_passes,
+    search,
+)
+from bench.run.bracket import BracketResult as SearchResult
 from bench.run.plan import PlannedRun
 
-DEFAULT_RATIO = 1.25
+__all__ = [
+    "DEFAULT_RATIO",
+    "SearchFailed",
+    "SearchResult",
+    "StepRule",
+    "configurations",
+    "geometric_sizes",
+    "median_passes",
+    "search",
+]
+
 SUBDIR = "sample_complexity"
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """What the search saw: every (n, passed) in evaluation order and the final bracket."""
-
-    n_min: int
-    n_max: int
-    ratio: float
-    evaluated: tuple[tuple[int, bool], ...]
-    last_failing: int | None  # largest n seen failing below first_passing (None: n_min passed)
-    first_passing: int | None  # smallest n seen passing (None: nothing up to n_max passed)
-
-    @property
-    def estimate(self) -> int | None:
-        return self.first_passing
-
-    @property
-    def bracket(self) -> tuple[int | None, int | None]:
-        return (self.last_failing, self.first_passing)
-
-    def text(self) -> str:
-        """`181 in [152, 181]`, `> 65536` or `<= 64`."""
-        if self.first_passing is None:
-            return f"> {self.n_max:,}"
-        if self.last_failing is None:
-            return f"<= {self.first_passing:,}"
-        return f"{self.first_passing:,} in [{self.last_failing:,}, {self.first_passing:,}]"
-
-    def path(self) -> str:
-        """Evaluation order with outcomes, e.g. `64✗ 128✗ 256✓ 181✓ 152✗`."""
-        return " ".join(f"{n}{'✓' if ok else '✗'}" for n, ok in self.evaluated)
-
-
-def geometric_sizes(n_min: int, n_max: int) -> list[int]:
-    """n_min, 2·n_min, 4·n_min, … below n_max, then n_max itself (so "> n_max" means n_max was tried)."""
-    sizes, n = [], n_min
-    while n < n_max:
-        sizes.append(n)
-        n *= 2
-    return sizes + [n_max]
-
-
-def search(solves: Callable[[int], bool], n_min: int, n_max: int, ratio: float = DEFAULT_RATIO) -> SearchResult:
-    """Smallest passing n by doubling from `n_min`, then log-space bisection to resolution `ratio`.
-
-    Every n is evaluated at most once. With a monotone oracle whose threshold n* lies in [n_min, n_max]
-    the bracket holds n* (last_failing < n* <= first_passing) and first/last <= ratio (or they differ by
-    1). With a noisy oracle the bracket still records exactly what was seen: last_failing failed,
-    first_passing passed, and nothing between them was evaluated.
-    """
-    require(1 <= n_min <= n_max, f"sample-complexity range needs 1 <= n_min <= n_max; got n_min={n_min}, n_max={n_max}")
-    require(ratio > 1, f"sample-complexity resolution ratio must be > 1; got {ratio}")
-    evaluated: list[tuple[int, bool]] = []
-
-    def check(n: int) -> bool:
-        passed = bool(solves(n))
-        evaluated.append((n, passed))
-        return passed
-
-    low: int | None = None
-    high: int | None = None
-    for n in geometric_sizes(n_min, n_max):
-        if check(n):
-            high = n
-            break
-        low = n
-    if high is not None and low is not None:
-        while high / low > ratio and high - low > 1:
-            mid = min(max(round(math.sqrt(low * high)), low + 1), high - 1)
-            if check(mid):
-                high = mid
-            else:
-                low = mid
-    return SearchResult(n_min, n_max, ratio, tuple(evaluated), low, high)
-
-
-def median_passes(runs: Sequence[Metrics], threshold: float) -> bool:
-    """The median over seeds of the best validation metric reaches `threshold`
-    (`measures.median_best_validation`: a seed without one, a failed run, counts as -inf; without seeds, no)."""
-    return median_best_validation(runs) >= threshold
 
 
 @dataclass(frozen=True)
@@ -162,13 +95,6 @@ def runs_at(runs: Sequence[PlannedRun], n: int, rule: StepRule) -> list[PlannedR
     ]
 
 
-ExecuteFn = Callable[[list[PlannedRun]], Sequence[Mapping[str, Any]]]  # runs -> their records
-
-
-class SearchFailed(Exception):
-    """Every run at some n failed (a crash, not a result): the search stops rather than report "> n_max"."""
-
-
 def measure(
     runs: Sequence[PlannedRun], execute: ExecuteFn, n_min: int, n_max: int, rule: StepRule, ratio: float = DEFAULT_RATIO
 ) -> dict[str, Any]:
@@ -178,21 +104,8 @@ def measure(
 
     def solves(n: int) -> bool:
         records = execute(runs_at(runs, n, rule))
-        ok = [r for r in records if r.get("status") == "ok"]
-        if not ok:
-            raise SearchFailed(records[0].get("error") or "failed")
-        metrics = [run_metrics(r) for r in records]
-        passed = median_passes(metrics, solved_at)
-        evaluations.append(
-            {
-                "n": n,
-                "steps": records[0]["train_config"]["steps"],
-                "passed": passed,
-                "val_best": [best_validation(m) for m in metrics],
-                "solved": [solved(m) for m in metrics],
-                "keys": [r["key"] for r in records],
-            }
-        )
+        passed, seen = judge(records, solved_at)
+        evaluations.append({"n": n, "steps": records[0]["train_config"]["steps"], **seen})
         return passed
 
     result: dict[str, Any] = {"status": "ok", "error": None}
@@ -271,23 +184,16 @@ def make_result(
     }
 
 
-def result_store(results_root: str | Path) -> JsonLines[dict[str, Any]]:
-    """Search results live beside the run records, in a subdirectory the run-record reader never globs."""
-    return JsonLines(Path(results_root) / SUBDIR, dict)
+def result_store(results_root: str | Path, subdir: str = SUBDIR) -> JsonLines[dict[str, Any]]:
+    """Search results live beside the run records, in a subdirectory the run-record reader never globs
+    (`sample_complexity/`, `width_complexity/`)."""
+    return JsonLines(Path(results_root) / subdir, dict)
 
 
-def load_results(results_root: str | Path, task: str | None = None) -> list[dict[str, Any]]:
+def load_results(results_root: str | Path, task: str | None = None, subdir: str = SUBDIR) -> list[dict[str, Any]]:
     """The latest stored search per configuration (a rerun supersedes an earlier one), optionally of one task."""
-    latest = result_store(results_root).latest().values()
+    latest = result_store(results_root, subdir).latest().values()
     return [r for r in latest if task is None or r["task"] == task]
-
-
-def configurations(runs: Sequence[PlannedRun]) -> list[list[PlannedRun]]:
-    """Planned runs grouped by configuration (everything but the seed), in plan order."""
-    groups: dict[str, list[PlannedRun]] = {}
-    for run in runs:
-        groups.setdefault(canonical_json([run.task.config(), run.arch, run.arch_config, run.label]), []).append(run)
-    return list(groups.values())
 
 
 def check_range(n_min: int | None, n_max: int | None) -> tuple[int, int]:

@@ -20,6 +20,13 @@ warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
 warnings.filterwarnings("ignore", message=".*LeafSpec.*")
 
 
+OPTIMIZERS = ("adamw", "sgd")
+# Fields added after runs were stored, with the value those runs used: `to_dict` (the record's
+# `train_config`, and so the run key) leaves such a field out while it has that value, so every stored
+# run keeps its key and a new setting makes a new key only where it is used.
+KEY_NEUTRAL_DEFAULTS: dict[str, Any] = {"optimizer": "adamw", "schedule": "constant", "warmup_steps": 0}
+
+
 @dataclass
 class TrainConfig:
     """Everything about training that is not the task or the model (part of the run key)."""
@@ -43,6 +50,9 @@ class TrainConfig:
         "constant"  # learning-rate schedule (`bench.train.schedule`): constant, warmup_cosine, warmup_constant
     )
     warmup_steps: int = 0  # linear warmup over this many optimizer steps (warmup_* schedules)
+    # "adamw", or "sgd": plain (stochastic) gradient descent, lr times the batch gradient, no momentum,
+    # weight_decay as an L2 term (the optimiser of Wang, Wei, Hsu, Lee 2024; `profiles.toml` seed-paper)
+    optimizer: str = "adamw"
 
     def __post_init__(self) -> None:
         for key in ("steps", "batch_size", "eval_every", "val_samples", "test_samples"):
@@ -50,15 +60,15 @@ class TrainConfig:
         require(self.lr > 0, f"lr must be > 0; got {self.lr}")
         require(self.n_train is None or self.n_train > 0, f"n_train must be > 0; got {self.n_train}")
         check_schedule(self.schedule, self.warmup_steps, self.steps)
+        require(
+            self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """Every setting, except fields added after schema 2 while they are at their default: the dict is
+        """Every setting, except one of `KEY_NEUTRAL_DEFAULTS` at its neutral value (see there): the dict is
         what the run key hashes and what a record stores, so a run planned with the defaults keeps the key
         (and the stored record) it had before the field existed."""
-        return {k: v for k, v in asdict(self).items() if KEY_NEUTRAL_DEFAULTS.get(k, _NO_DEFAULT) != v}
+        return {k: v for k, v in asdict(self).items() if KEY_NEUTRAL_DEFAULTS.get(k, _ABSENT) != v}
 
 
-_NO_DEFAULT = object()
-# Fields added to TrainConfig after the current record schema, with the default that leaves them out of
-# `to_dict()` (and so out of run keys and records). A record without one of them ran at this value.
-KEY_NEUTRAL_DEFAULTS: dict[str, Any] = {"schedule": "constant", "warmup_steps": 0}
+_ABSENT = object()

@@ -32,7 +32,7 @@ from lightning.pytorch.loggers import Logger
 from torch import nn
 from torch.utils.data import DataLoader
 
-from bench.contract.model import num_parameters, state_size, supports_length
+from bench.contract.model import diagnostics, num_parameters, state_size, supports_length
 from bench.contract.spec import Batch, TaskSpec
 from bench.contract.task import Task
 from bench.train.config import TrainConfig
@@ -134,8 +134,12 @@ class BenchModule(L.LightningModule):
         self._val_loss_sum, self._val_count = None, 0
 
     def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
         config = self.config
+        optimizer: torch.optim.Optimizer
+        if config.optimizer == "sgd":  # plain gradient descent on each batch (Wang et al. 2024)
+            optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        else:
+            optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         if config.schedule == "constant":
             return optimizer  # no scheduler object at all: the runs of before schedules, unchanged
         scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -156,6 +160,7 @@ class RunMonitor(Callback):
         self.solved_seconds: float | None = None
         self.val_history: list[tuple[int, float]] = []
         self.val_loss_history: list[tuple[int, float]] = []
+        self.diagnostics_history: list[tuple[int, dict[str, float]]] = []
         self._train_start = self._val_start = 0.0
         self._reported = 0  # progress is reported each time the step count passes a multiple of `every`
 
@@ -185,6 +190,10 @@ class RunMonitor(Callback):
         self.val_history.append((trainer.global_step, value))
         if "val_loss" in trainer.callback_metrics:
             self.val_loss_history.append((trainer.global_step, float(trainer.callback_metrics["val_loss"])))
+        model = getattr(pl_module, "model", None)
+        found = diagnostics(model) if isinstance(model, nn.Module) else {}
+        if found:
+            self.diagnostics_history.append((trainer.global_step, found))
         if self.solved_step is None and value >= self.solved_at:
             self.solved_step = trainer.global_step
             self.solved_seconds = now - self._train_start
@@ -288,7 +297,7 @@ def run_one(
 
     steps = trainer.global_step
     trained = steps - start  # optimizer steps taken here (all of them unless a segment continued a run)
-    return {
+    metrics: RunMetrics = {
         "metric": task.metric,
         "in_distribution": by_length.get(str(task.length)),
         "by_length": by_length,
@@ -320,6 +329,9 @@ def run_one(
         "state_size": state_size(model),
         "device": str(device),
     }
+    if monitor.diagnostics_history:
+        metrics["diagnostics_history"] = monitor.diagnostics_history
+    return metrics
 
 
 class _Batches(torch.utils.data.IterableDataset):

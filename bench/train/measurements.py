@@ -8,7 +8,7 @@ the type checker still knows every field and its type.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 
@@ -42,6 +42,13 @@ class _RunMetricsRequired(TypedDict):
 
 
 class RunMetrics(_RunMetricsRequired, total=False):
-    """Measurements added later; a record written before them lacks the key."""
+    """One run's measurements (a successful run's; a failed run's record has `metrics: None`): raw
+    measurements only, the figures derived from them are computed at read time by `bench.results.measures`.
+    The optional fields are curves over training added after the first records (older records lack them)."""
 
-    val_loss_history: Sequence[Sequence[float]]  # (step, validation loss) at every validation
+    # (step, mean loss on the validation set) at every validation: the training objective itself, on
+    # held-out data (the loss curve of Wang et al. 2024's figures)
+    val_loss_history: Sequence[Sequence[float]]
+    # (step, {name: value}) at every validation: the model's own `diagnostics()` (`bench.contract.model`),
+    # absent for a model that declares none
+    diagnostics_history: Sequence[tuple[int, Mapping[str, float]]]

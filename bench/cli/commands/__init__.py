@@ -12,6 +12,7 @@ COMMANDS: tuple[str, ...] = (
     "run",
     "check-arch",
     "sample-complexity",
+    "width-complexity",
     "results",
     "publish",
     "sweep",

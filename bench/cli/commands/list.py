@@ -76,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
 def sizes_table(task_name: str | None, preset: str | None, pattern: str) -> str:
     """Parameters and state size of every architecture at `preset` for `task_name`'s spec, side by side."""
     from bench.contract.model import state_size
-    from bench.contract.registry import build_architecture, get_task
+    from bench.contract.registry import build_architecture, get_architecture, get_task
     from bench.run.presets import count_parameters, resolve_hparams
 
     if not (task_name and preset):
@@ -84,6 +84,10 @@ def sizes_table(task_name: str | None, preset: str | None, pattern: str) -> str:
     spec = get_task(task_name).spec()
     rows = []
     for name in list_architectures(pattern):
+        layout = get_architecture(name).layout
+        if layout is not None and layout != spec.layout:  # a family bound to another input layout
+            rows.append([name, "n/a", "n/a", f"(runs only on tasks of input layout {layout!r})"])
+            continue
         hparams = resolve_hparams(name, spec, preset)
         model = build_architecture(name, spec, **hparams)
         state = state_size(model)

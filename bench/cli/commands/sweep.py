@@ -110,8 +110,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.contract.registry import list_architectures, list_tasks
+    from bench.contract.registry import get_task, list_architectures, list_tasks
     from bench.results.measures import run_metrics, solved
+    from bench.run.admission import layout_fits
     from bench.run.execute import execute
     from bench.run.executors import make_executor
     from bench.run.lr_select import parse_lr
@@ -135,10 +136,19 @@ def main(args: argparse.Namespace) -> int:
     if args.probe_steps < 0 or (args.probe_steps and not args.dry_run):
         raise ArchbenchError(f"--probe-steps needs --dry-run and a count >= 0; got {args.probe_steps}")
     train = trainer_overrides(args) | ({"lr": lr} if isinstance(lr, float) else {})
+
+    def fitting(task: str) -> list[str]:
+        """Every family when the user named them; by default those that can read the task's input layout
+        (a family bound to another layout, like sts_attention, sits such tasks out)."""
+        if args.archs is not None:
+            return archs
+        spec = get_task(task, **profile.task_params(task)).spec()
+        return [arch for arch in archs if layout_fits(arch, spec)]
+
     runs = [
         run
         for task in tasks
-        for run in plan(task, archs, profile, seeds=seeds, preset=args.preset, train_overrides=train)
+        for run in plan(task, fitting(task), profile, seeds=seeds, preset=args.preset, train_overrides=train)
     ]
     store = RecordStore(args.results)
     if args.dry_run:
