@@ -196,7 +196,7 @@ def test_zoology_profile_is_zoologys_figure_2_setting() -> None:
     assert (train.n_train, train.test_samples, train.val_samples, train.batch_size) == (100_000, 3_000, 3_000, 512)
     assert train.steps == 64 * -(-100_000 // 512) and train.steps % train.eval_every == 0
     assert (run.arch_config["layers"], run.arch_config["heads"], run.arch_config["pos"]) == (2, 1, "learned")
-    for arch in list_architectures():
+    for arch in [a for a in list_architectures() if a != "sts_attention"]:  # that one reads only its own layout
         (planned,) = plan("mqar", [arch], zoology, seeds=[0])  # every family plans under the profile
         parameters = get_architecture(arch).parameters()
         if "mlp" in parameters:

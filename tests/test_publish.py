@@ -228,8 +228,22 @@ def test_cli_writes_next_to_the_record_directory_with_provenance(tmp_path: Path,
     assert main(["publish", "--results", str(tmp_path / "runs"), "--format", "pipe", "--no-plots"]) == 0
     text = (tmp_path / "LEADERBOARD.md").read_text()
     assert "## Provenance" in text and "- **Page**: `archbench " in text  # the invoking command line
-    assert f"archbench run --task {TASK} --arch transformer --profile quick` (3 runs)" in text
+    assert f"archbench run --task {TASK} --arch transformer --profile quick` (3 runs" in text
     assert "|:--" in text  # pipe format
+
+
+def test_provenance_gives_each_command_the_span_over_which_its_records_were_stored() -> None:
+    from bench.report.provenance import command_minutes, command_spans
+
+    records = [
+        {"command": "archbench sweep --profile quick", "created": "2026-12-02T04:00:00+00:00"},
+        {"command": "archbench sweep --profile quick", "created": "2026-12-02T04:31:30+00:00"},
+        {"command": "archbench sweep --profile quick", "created": "2026-12-02T04:10:00+00:00"},
+        {"command": "archbench run --task copy", "created": "2026-12-02T05:00:00+00:00"},
+    ]
+    assert command_minutes(records, "archbench sweep --profile quick") == 31.5
+    assert command_minutes(records, "archbench run --task copy") is None  # one record: no span
+    assert command_spans(records) == {"archbench sweep --profile quick": ", stored over 32 min"}
 
 
 def test_real_smoke_runs_publish_and_recompute(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from bench.cli.main import main
 from bench.contract.errors import ArchbenchError
 from bench.results.schema import RunRecord, make_record, run_key
 from bench.results.store import RecordStore
+from bench.run.admission import layout_fits
 from bench.run.cost import SpeedBook, plan_cells, totals
 from bench.run.lr_config import search_settings
 from bench.run.plan import PlannedRun, plan
@@ -52,7 +53,9 @@ def test_standard_profile_two_layers_matched_sizes_seeds_and_search() -> None:
     assert len(standard.core_tasks) >= 5 and "mqar" in standard.core_tasks
     settings = search_settings(standard.lr_search)
     assert (settings.method, settings.grid, settings.seeds) == ("halving", (1e-4, 3e-4, 1e-3, 3e-3), (1000,))
-    runs = plan("mqar", list_architectures(), standard, seeds=[0])
+    spec = get_task("mqar", **standard.task_params("mqar")).spec()
+    archs = [arch for arch in list_architectures() if layout_fits(arch, spec)]  # sts_attention reads only its own
+    runs = plan("mqar", archs, standard, seeds=[0])
     (transformer,) = (r for r in runs if r.arch == "transformer")
     reference = count_parameters("transformer", transformer.task.spec(), transformer.arch_config)
     for run in runs:
@@ -311,3 +314,19 @@ def test_dry_run_prints_the_plan_and_trains_nothing(mean_pool_plugin, tmp_path: 
     assert (tmp_path / "runs" / "sparse_token_selection.jsonl").read_text() == before
     assert not (tmp_path / "runs" / "lr_search").exists()
     assert math.isfinite(totals(plan_cells([run], SpeedBook(store.load()).speed, None), 2).cpu_seconds)
+
+
+def test_dry_run_plans_the_full_matrix_with_the_families_each_task_admits(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The full-matrix estimate plans every task with every family that can read it: a family bound to one
+    input layout (sts_attention) sits the other tasks out instead of failing the dry run. (The registry is
+    cut to two tasks and three families: planning all of them takes a minute.)"""
+    import bench.contract.registry as registry
+
+    monkeypatch.setattr(registry, "list_tasks", lambda: ["sparse_token_selection", "copy"])
+    monkeypatch.setattr(registry, "list_architectures", lambda: ["sts_attention", "transformer", "lstm"])
+    args = ["sweep", "--profile", "quick", "--tasks", "copy", "--dry-run", "--results", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "this sweep (1 tasks)" in out and "full matrix (2 tasks" in out
+    assert "| copy " in out and "sts_attention" not in out.split("full matrix")[0]
+    assert not any(tmp_path.iterdir())

@@ -45,12 +45,32 @@ def _values(records: Sequence[Mapping[str, Any]], name: str) -> str:
     return ", ".join(f"{v} ({n} runs)" for v, n in counts.most_common())
 
 
+def command_minutes(records: Sequence[Mapping[str, Any]], command: str) -> float | None:
+    """Minutes from the first to the last record `command` stored: the wall time of a sweep that trained
+    them in one go (it misses the first run's own time; a sweep resumed later also counts the pause)."""
+    times = sorted(
+        datetime.fromisoformat(r["created"]) for r in records if r.get("command") == command and r.get("created")
+    )
+    return (times[-1] - times[0]).total_seconds() / 60 if len(times) > 1 else None
+
+
+def command_spans(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """`, stored over 31 min` per command with two or more records (`command_minutes`)."""
+    spans = {}
+    for cmd in {r.get("command") for r in records if r.get("command")}:
+        minutes = command_minutes(records, str(cmd))
+        if minutes is not None:
+            spans[str(cmd)] = f", stored over {minutes:.0f} min"
+    return spans
+
+
 def provenance(
     records: Sequence[Mapping[str, Any]], store: RecordStore, command: str, plots: str, left_out: list[str]
 ) -> list[str]:
     """Where every number came from: commands, versions, hardware, dates."""
     created = sorted(r["created"] for r in records if r.get("created"))
     commands = collections.Counter(r.get("command") or "(not recorded)" for r in records)
+    spans = command_spans(records)
     ok = sum(1 for r in records if r.get("status") == "ok")
     return [
         "## Provenance",
@@ -60,7 +80,7 @@ def provenance(
         f"created {created[0] if created else '?'} to {created[-1] if created else '?'}",
         *(f"- **Left out**: {item}" for item in left_out),
         "- **Commands that produced them**:",
-        *(f"  - `{cmd}` ({n} runs)" for cmd, n in commands.most_common()),
+        *(f"  - `{cmd}` ({n} runs{spans.get(cmd, '')})" for cmd, n in commands.most_common()),
         f"- **archbench**: {_values(records, 'archbench')}; code version {_values(records, 'code_version')}; "
         f"git commit at publish time: {git_commit(Path.cwd())}",
         f"- **Packages**: torch {_values(records, 'torch')}; lightning {_values(records, 'lightning')}; "

@@ -152,7 +152,7 @@ def main(args: argparse.Namespace) -> int:
     ]
     store = RecordStore(args.results)
     if args.dry_run:
-        return dry_run(args, profile, tasks, archs, seeds, runs, search, store, train)
+        return dry_run(args, profile, tasks, archs, seeds, runs, search, store, train, fitting)
     gpus = args.gpus_per_run if args.gpus_per_run is not None else (1 if args.accelerator in ("gpu", "cuda") else 0)
     executor = make_executor(
         args.executor, args.workers, args.threads, args.ray_address, args.cpus_per_run, gpus, args.plugin
@@ -243,8 +243,10 @@ def dry_run(
     search: Any,
     store: RecordStore,
     train: dict[str, Any],
+    fitting: Any,
 ) -> int:
-    """Print the plan per task x architecture and the estimated time (`bench.run.cost`); train nothing."""
+    """Print the plan per task x architecture and the estimated time (`bench.run.cost`); train nothing.
+    `fitting(task)` names the families planned on a task (those that can read its input layout)."""
     from bench.contract.registry import list_tasks
     from bench.results.freshness import freshness, reference
     from bench.run.cost import HEADERS, SpeedBook, describe, plan_cells, probe_speed, summary, totals
@@ -305,7 +307,7 @@ def dry_run(
         full = [
             run
             for task in everything
-            for run in plan(task, archs, profile, seeds=seeds, preset=args.preset, train_overrides=train)
+            for run in plan(task, fitting(task), profile, seeds=seeds, preset=args.preset, train_overrides=train)
         ]
         full_cells = plan_cells(
             full, speed_of, search, search_done=lambda run: chosen(run) is not None, run_done=run_done
