@@ -166,3 +166,22 @@ def configurations(runs: Sequence[PlannedRun]) -> list[list[PlannedRun]]:
     for run in runs:
         groups.setdefault(canonical_json([run.task.config(), run.arch, run.arch_config, run.label]), []).append(run)
     return list(groups.values())
+
+
+def configuration_fields(runs: Sequence[PlannedRun], profile: str) -> dict[str, Any]:
+    """What a stored search line says about the configuration it searched (task, model, training, seeds):
+    the same fields for every search over one axis, so the result pages read them alike."""
+    first = runs[0]
+    return {
+        "task": first.task_name,
+        "task_config": first.task.config(),
+        "arch": first.arch,
+        "label": first.label,
+        "arch_config": first.arch_config,
+        "preset": first.preset,
+        "profile": profile,
+        "train_config": first.train.to_dict(),
+        "seeds": [r.seed for r in runs],
+        "solved_at": first.task.solved_at,
+        "metric": first.task.metric,
+    }

@@ -40,6 +40,7 @@ from bench.run.bracket import (  # the search itself, shared with the width-comp
     DEFAULT_RATIO,
     ExecuteFn,
     SearchFailed,
+    configuration_fields,
     configurations,
     geometric_sizes,
     judge,
@@ -159,21 +160,10 @@ def make_result(
     command: str | None,
 ) -> dict[str, Any]:
     """The stored line: configuration, search settings, outcome, and the keys of every run it used."""
-    first = runs[0]
     return {
         "key": search_key(runs, n_min, n_max, ratio, rule),
         "kind": "sample_complexity",
-        "task": first.task_name,
-        "task_config": first.task.config(),
-        "arch": first.arch,
-        "label": first.label,
-        "arch_config": first.arch_config,
-        "preset": first.preset,
-        "profile": profile,
-        "train_config": first.train.to_dict(),
-        "seeds": [r.seed for r in runs],
-        "solved_at": first.task.solved_at,
-        "metric": first.task.metric,
+        **configuration_fields(runs, profile),
         "n_min": n_min,
         "n_max": n_max,
         "ratio": ratio,

@@ -26,7 +26,7 @@ from typing import Any
 from bench.contract.errors import ArchbenchError, require
 from bench.contract.registry import get_architecture
 from bench.results.schema import run_key
-from bench.run.bracket import DEFAULT_RATIO, ExecuteFn, SearchFailed, judge, search
+from bench.run.bracket import DEFAULT_RATIO, ExecuteFn, SearchFailed, configuration_fields, judge, search
 from bench.run.plan import PlannedRun, plan
 from bench.run.profiles import Profile
 
@@ -150,21 +150,10 @@ def make_result(
     command: str | None,
 ) -> dict[str, Any]:
     """The stored line: configuration, search settings, outcome, and the keys of every run it used."""
-    first = runs[0]
     return {
         "key": search_key(runs, axis, w_min, w_max, ratio),
         "kind": "width_complexity",
-        "task": first.task_name,
-        "task_config": first.task.config(),
-        "arch": first.arch,
-        "label": first.label,
-        "arch_config": first.arch_config,
-        "preset": first.preset,
-        "profile": profile,
-        "train_config": first.train.to_dict(),
-        "seeds": [r.seed for r in runs],
-        "solved_at": first.task.solved_at,
-        "metric": first.task.metric,
+        **configuration_fields(runs, profile),
         "axis": axis.text,
         "multiple": axis.multiple,
         "w_min": w_min,
