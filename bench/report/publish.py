@@ -219,7 +219,7 @@ def sample_complexity(records_dir: Path, task: str) -> dict[aggregate.CellKey, s
 # --- tables ---------------------------------------------------------------------------------------------
 
 
-SCREEN_PROFILE = "quick"  # the 30-minute screen: its cells say "not within this budget", never "cannot learn"
+SCREEN_PROFILE = "quick"  # the screen: its cells say "not within this budget", never "cannot learn"
 LINE_BREAK_FORMATS = ("github", "pipe")  # table formats GitHub renders, where `<br>` breaks a cell's lines
 
 
@@ -641,9 +641,9 @@ def render(
         )
         + "A task name links to its section (setting, chosen learning rates, every length). "
         + (
-            "Rows marked **quick screen** come from the `quick` profile, a 30-minute screen of the whole cross "
-            "product (tiny models, a few hundred steps): a cell at chance there means not within that budget, "
-            "not cannot learn."
+            "Rows marked **quick screen** come from the `quick` profile, a screen of one task per capability "
+            "with every family (tiny models, a few hundred steps): a cell at chance there means not within that "
+            "budget, not cannot learn."
             if screens
             else ""
         ),
@@ -744,7 +744,7 @@ def task_section(
     profiles = sorted({str(profile_of(r)) for c in shown for r in c.records if profile_of(r)})
     profile = ""
     if is_screen(shown):
-        profile = f"Profile `{SCREEN_PROFILE}`: a 30-minute screen (tiny models, a few hundred steps), not a verdict. "
+        profile = f"Profile `{SCREEN_PROFILE}`: a screen (tiny models, a few hundred steps), not a verdict. "
     elif profiles:
         profile = f"Profile {', '.join(f'`{p}`' for p in profiles)}. "
     return [
