@@ -17,7 +17,7 @@ from bench.contract.errors import ArchbenchError
 from bench.contract.registry import get_architecture, get_task
 from bench.contract.task import Task
 from bench.results.schema import canonical_json, run_key
-from bench.run.admission import admit
+from bench.run.admission import admit, layout_fits
 from bench.run.presets import resolve_hparams
 from bench.run.profiles import Profile
 from bench.train.config import TrainConfig
@@ -153,8 +153,10 @@ def plan(
     task_grid: list[dict[str, Any]] | None = None,
     arch_grid: list[dict[str, Any]] | None = None,
     train_overrides: dict[str, Any] | None = None,
+    validate: bool = True,
 ) -> list[PlannedRun]:
-    """Every run of (task settings x architectures x architecture settings x seeds), fully validated."""
+    """Every run of (task settings x architectures x architecture settings x seeds), fully validated
+    (`validate=False` skips building each model once: for reading back what a past sweep planned)."""
     preset = preset or profile.preset
     runs: list[PlannedRun] = []
     for task_params in task_grid or [{}]:
@@ -171,11 +173,44 @@ def plan(
             for arch_params in arch_grid or [{}]:
                 overrides = {**profile.arch_overrides(task_name, arch), **arch_params}
                 hparams = resolve_hparams(arch, spec, preset, overrides)
-                admit(
-                    arch, task_name, spec, hparams
-                )  # builds once: range checks, and a non-causal model on a task it could cheat
+                if validate:  # builds once: range checks, and a non-causal model on a task it could cheat
+                    admit(arch, task_name, spec, hparams)
                 for seed in seeds if seeds is not None else profile.seeds:
                     runs.append(
                         PlannedRun(task_name, task, arch, hparams, preset, train, seed, task_params, arch_params)
                     )
     return label_departures(runs, profile)
+
+
+def fitting_archs(task_name: str, archs: list[str], profile: Profile) -> list[str]:
+    """The families a sweep plans on a task by default: those that can read its input layout (a family
+    bound to another layout, like sts_attention, sits such tasks out)."""
+    spec = get_task(task_name, **profile.task_params(task_name)).spec()
+    return [arch for arch in archs if layout_fits(arch, spec)]
+
+
+def sweep_runs(
+    tasks: list[str],
+    archs: list[str],
+    profile: Profile,
+    seeds: list[int],
+    preset: str | None = None,
+    train_overrides: dict[str, Any] | None = None,
+    archs_named: bool = False,
+    validate: bool = True,
+) -> list[PlannedRun]:
+    """A sweep's cross product, tasks x architectures x seeds: every named architecture when the user
+    named them (`archs_named`), else on each task the families that fit its layout (`fitting_archs`)."""
+    return [
+        run
+        for task in tasks
+        for run in plan(
+            task,
+            archs if archs_named else fitting_archs(task, archs, profile),
+            profile,
+            seeds=seeds,
+            preset=preset,
+            train_overrides=train_overrides,
+            validate=validate,
+        )
+    ]

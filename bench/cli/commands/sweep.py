@@ -110,13 +110,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.contract.registry import get_task, list_architectures, list_tasks
+    from bench.contract.registry import list_architectures, list_tasks
     from bench.results.measures import run_metrics, solved
-    from bench.run.admission import layout_fits
     from bench.run.execute import execute
     from bench.run.executors import make_executor
     from bench.run.lr_select import parse_lr
-    from bench.run.plan import plan
+    from bench.run.plan import sweep_runs
     from bench.run.sweep_progress import SweepProgress
 
     profile = get_profile(args.profile)
@@ -137,22 +136,10 @@ def main(args: argparse.Namespace) -> int:
         raise ArchbenchError(f"--probe-steps needs --dry-run and a count >= 0; got {args.probe_steps}")
     train = trainer_overrides(args) | ({"lr": lr} if isinstance(lr, float) else {})
 
-    def fitting(task: str) -> list[str]:
-        """Every family when the user named them; by default those that can read the task's input layout
-        (a family bound to another layout, like sts_attention, sits such tasks out)."""
-        if args.archs is not None:
-            return archs
-        spec = get_task(task, **profile.task_params(task)).spec()
-        return [arch for arch in archs if layout_fits(arch, spec)]
-
-    runs = [
-        run
-        for task in tasks
-        for run in plan(task, fitting(task), profile, seeds=seeds, preset=args.preset, train_overrides=train)
-    ]
+    runs = sweep_runs(tasks, archs, profile, seeds, args.preset, train, archs_named=args.archs is not None)
     store = RecordStore(args.results)
     if args.dry_run:
-        return dry_run(args, profile, tasks, archs, seeds, runs, search, store, train, fitting)
+        return dry_run(args, profile, tasks, archs, seeds, runs, search, store, train)
     gpus = args.gpus_per_run if args.gpus_per_run is not None else (1 if args.accelerator in ("gpu", "cuda") else 0)
     executor = make_executor(
         args.executor, args.workers, args.threads, args.ray_address, args.cpus_per_run, gpus, args.plugin
@@ -243,16 +230,14 @@ def dry_run(
     search: Any,
     store: RecordStore,
     train: dict[str, Any],
-    fitting: Any,
 ) -> int:
-    """Print the plan per task x architecture and the estimated time (`bench.run.cost`); train nothing.
-    `fitting(task)` names the families planned on a task (those that can read its input layout)."""
+    """Print the plan per task x architecture and the estimated time (`bench.run.cost`); train nothing."""
     from bench.contract.registry import list_tasks
     from bench.results.freshness import freshness, reference
     from bench.run.cost import HEADERS, SpeedBook, describe, plan_cells, probe_speed, summary, totals
     from bench.run.executors import usable_cores
     from bench.run.lr_search import finished_choice
-    from bench.run.plan import plan
+    from bench.run.plan import sweep_runs
 
     book = SpeedBook(store.load(warn=False))
     probed: dict[str, Any] = {}
@@ -304,11 +289,7 @@ def dry_run(
     )
     everything = list_tasks()
     if set(tasks) != set(everything):
-        full = [
-            run
-            for task in everything
-            for run in plan(task, fitting(task), profile, seeds=seeds, preset=args.preset, train_overrides=train)
-        ]
+        full = sweep_runs(everything, archs, profile, seeds, args.preset, train, archs_named=args.archs is not None)
         full_cells = plan_cells(
             full, speed_of, search, search_done=lambda run: chosen(run) is not None, run_done=run_done
         )
