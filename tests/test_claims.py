@@ -226,13 +226,13 @@ def test_combine_and_judge_skip_failed_runs() -> None:
     verdict = judge(claim, {"a": ok + [failed], "b": arm(0.1, 0.12)})
     assert verdict.verdict == REPRODUCED and "n=2" in verdict.figure
     assert verdict_table([verdict]).splitlines()[2].startswith("| c ") and "## c" in render_doc(
-        [Outcome(verdict, {})], "quick", "archbench reproduce c"
+        [Outcome(verdict, {})], "claims", "archbench reproduce c"
     )
     noted = Claim(
         "c", "p", "claim", "figure", "qsa", claim.arms, claim.rules, note="both arms sit at a shortcut's accuracy."
     )
     assert "**Note**: both arms sit at a shortcut's accuracy." in render_doc(
-        [Outcome(judge(noted, {}), {})], "quick", "cmd"
+        [Outcome(judge(noted, {}), {})], "claims", "cmd"
     )
 
 
@@ -267,7 +267,7 @@ def test_follow_up_plans_its_arms_with_its_budget_and_judges_only_their_rules() 
             "qsa",
             (Arm("a", "transformer"),),
             (),
-            follow_ups={"quick": FollowUp("w", Budget(), ("z",))},
+            follow_ups={"claims": FollowUp("w", Budget(), ("z",))},
         )
 
 
@@ -293,7 +293,7 @@ def test_budget_arch_params_apply_to_the_arm_they_name_on_top_of_its_own() -> No
             "qsa",
             arms,
             (),
-            follow_ups={"quick": FollowUp("w", Budget(arch_params={"z": {"pos": "rope"}}))},
+            follow_ups={"claims": FollowUp("w", Budget(arch_params={"z": {"pos": "rope"}}))},
         )
 
 
@@ -437,11 +437,11 @@ def test_page_shows_the_figures_from_the_records() -> None:
     assert "length 10 (trained)" in table and "length 20" in table and "length 20 (trained)" not in table
     assert "| a     | 2       | 2/2      | 3,200" in table and "0.900 ± 0.000" in table
     assert "| b     | 1       | 0/1      | > 6,400" in table and "n/a" in table
-    page = render_doc([Outcome(judge(claim, records), records)], "quick", "cmd")
+    page = render_doc([Outcome(judge(claim, records), records)], "claims", "cmd")
     assert table in page and "unsolved seeds count as infinite" in page
 
 
-@pytest.mark.parametrize("profile", ["quick", "paper"])
+@pytest.mark.parametrize("profile", ["claims", "paper"])
 def test_every_claim_plans_under_profile(profile: str) -> None:
     """Every task, architecture and parameter exists, plan() accepts them, every arm has the profile's
     seeds (>= 2, so a verdict is possible), and every at_length quantity is a length the task scores."""
@@ -455,7 +455,7 @@ def test_every_claim_plans_under_profile(profile: str) -> None:
                 quantity = getattr(rule, "quantity", None)
                 if quantity is not None and quantity.kind == "at_length":
                     assert quantity.length in arm_runs[0].task.all_lengths, (claim.name, profile)
-        if profile == "quick":
+        if profile == "claims":
             # the ~10-minute sizing: tiny or small models, at most 5000 steps (the longest, selective-copy's two-layer
             # Mambas at 5000 steps, take about 12 minutes on two cores)
             assert all(run.train.steps <= 5000 for arm_runs in runs.values() for run in arm_runs), claim.name
@@ -494,7 +494,7 @@ def test_cli_seeds_replace_every_claims_seeds(tmp_path: Path, capsys) -> None:
     from bench.claims.model import plan_claim
     from bench.run.profiles import get_profile
 
-    plans = plan_claim(CLAIMS["parity-eigenvalues-deltanet"], get_profile("quick"), seeds=[3, 4, 5])
+    plans = plan_claim(CLAIMS["parity-eigenvalues-deltanet"], get_profile("claims"), seeds=[3, 4, 5])
     assert {arm: [run.seed for run in runs] for arm, runs in plans.items()} == {
         "deltanet [-1,1]": [3, 4, 5],
         "deltanet [0,1]": [3, 4, 5],

@@ -26,6 +26,7 @@ def test_builtin_profiles_ship_with_the_package() -> None:
     assert list(PROFILES) == [
         "smoke",
         "quick",
+        "claims",
         "paper",
         "sts-small",
         "zoology",
@@ -42,6 +43,21 @@ def test_builtin_profiles_ship_with_the_package() -> None:
     assert (paper.preset, paper.seeds) == ("base", (0, 1, 2, 3, 4))
     assert paper.train["steps"] > quick.train["steps"] and paper.train["test_samples"] > quick.train["test_samples"]
     assert all(p.sample_complexity["n_min"] < p.sample_complexity["n_max"] for p in PROFILES.values())
+
+
+def test_resizing_the_quick_screen_cannot_change_a_claim() -> None:
+    """The claims run under their own profile: no claim has a budget or follow-up keyed by the screen's
+    name, and `claims` keeps the settings the claims were built on (three seeds, batch 32), with the
+    tasks' sizes looked up under its own name, so neither an edit to `quick` in profiles.toml nor a task's
+    `profile_params["quick"]` reaches a claim's runs."""
+    from bench.claims.catalogue import CLAIMS
+
+    keyed_quick = [name for name, c in CLAIMS.items() if "quick" in c.budgets or "quick" in c.follow_ups]
+    assert keyed_quick == []
+    assert all("claims" in c.budgets for name, c in CLAIMS.items() if name != "sts-length")  # sts-length: profile's
+    claims = get_profile("claims")
+    assert (claims.preset, claims.seeds, claims.train["batch_size"]) == ("tiny", (0, 1, 2), 32)
+    assert claims.task_sizes == "claims" and claims.core_tasks == ()
 
 
 def test_paper_profile_uses_each_tasks_paper_sizes_and_plans_every_task() -> None:
@@ -114,7 +130,7 @@ preset = "small"
     assert get_profile("b").source == str(path)
     with pytest.raises(
         ArchbenchError,
-        match="unknown profile 'huge'; valid: smoke, quick, paper, sts-small, zoology, standard, .*, a, b",
+        match="unknown profile 'huge'; valid: smoke, quick, claims, paper, sts-small, zoology, standard, .*, a, b",
     ):
         get_profile("huge")
 

@@ -2,7 +2,7 @@
 
 A `Claim` carries the paper, the claim in one sentence, what the paper reports (in words, never invented
 digits), the task and its parameters, the arms (architecture + its own task/architecture parameters),
-the budget per profile (`quick` sized for a 2-core CPU in about ten minutes, `paper` the source sizes)
+the budget per profile (`claims` sized for a 2-core CPU in about ten minutes, `paper` the source sizes)
 and the rules (`bench.claims.rules`) that decide the verdict. Measured numbers never live here: they are
 computed from stored records when the page is generated.
 """

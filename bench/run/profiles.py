@@ -1,8 +1,10 @@
 """Budgets as data: how big, how long and how many seeds a run gets.
 
 The built-in profiles live in `bench/run/profiles.toml` (its header documents the format): `smoke` for CI
-(seconds per run), `quick`, the CPU default that shows each task's real behaviour in minutes, and
-`paper`, the source papers' task sizes with five seeds, which needs a cluster. Users add their own in
+(seconds per run), `quick`, the CPU default that shows each task's real behaviour in minutes, `claims`,
+the papers' claims' own CPU budgets (`archbench reproduce`; apart from `quick` so that resizing the screen
+never changes a claim's runs), and `paper`, the source papers' task sizes with five seeds, which needs a
+cluster. Users add their own in
 files of the same format, named by `--profile FILE.toml[:NAME]` or listed in `ARCHBENCH_PROFILES`, so
 a budget change is an edit to data, never to code. A profile sets the preset, the seeds, the
 TrainConfig fields, the sample-complexity search range and per-task overrides (`tasks[name]["params"]`

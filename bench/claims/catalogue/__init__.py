@@ -6,10 +6,11 @@ per claim, discovered rather than listed: adding a claim is adding a file, and a
 and reasoning sit together where a reader finds them by the claim's name. Modules starting with `_` hold
 what several claims share (e.g. the copy claims' arms, so their runs are stored once and judged twice).
 
-`CLAIMS` maps name -> Claim, sorted by name. `quick` budgets: tiny preset, batch 32 (the quick profile's),
-up to 5000 steps; the quick sweep (results/LEADERBOARD.md) showed which tasks need more than its 500
-steps or a smaller size. `paper` budgets add only what the claim's quantity needs; the profile supplies
-the papers' task sizes.
+`CLAIMS` maps name -> Claim, sorted by name. `claims` budgets: tiny preset, batch 32 (the claims profile's,
+which is the screen `quick` as it was when the claims were built, kept apart so that resizing the screen
+never changes a claim), up to 5000 steps; the quick sweep of that time (results/LEADERBOARD.md) showed
+which tasks need more than its 500 steps or a smaller size. `paper` budgets add only what the claim's
+quantity needs; the profile supplies the papers' task sizes.
 """
 
 from __future__ import annotations

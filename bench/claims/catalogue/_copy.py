@@ -1,4 +1,4 @@
-"""What the two copying claims (Jelassi et al. 2024) share: the recurrent arms and the quick budget, so
+"""What the two copying claims (Jelassi et al. 2024) share: the recurrent arms and the claims budget, so
 their runs are stored once and judged by both claims.
 
 Copying needs an induction-head circuit, i.e. two attention layers (Jelassi et al. train deeper models),
@@ -7,7 +7,7 @@ copied almost nothing, with RoPE it came close to solved_at on a validation seed
 Jelassi et al. use RoPE for in-distribution copying and Hard-ALiBi for length generalization, and so do
 we: the length claim's transformer has Hard-ALiBi with four heads (two see everything, two see the last
 2 and 4 tokens; `hard_alibi_windows`). `layers`/`heads` keep the preset's parameter budget
-(bench.run.presets re-fits the width). quick: strings up to length 10, tested at 20 and 40, 4000 steps:
+(bench.run.presets re-fits the width). claims: strings up to length 10, tested at 20 and 40, 4000 steps:
 on strings up to length 20 at 2000 steps the RoPE transformer stayed just under solved_at on a
 validation seed.
 """
@@ -17,4 +17,4 @@ from __future__ import annotations
 from bench.claims.model import Arm, Budget
 
 RECURRENT_ARMS = (Arm("lstm", "lstm"), Arm("mamba", "mamba"))
-QUICK_BUDGET = Budget(task_params={"length": 10, "eval_lengths": (20, 40)}, train={"steps": 4000})
+CLAIMS_BUDGET = Budget(task_params={"length": 10, "eval_lengths": (20, 40)}, train={"steps": 4000})

@@ -1,6 +1,6 @@
 """Copying: transformers learn it from far fewer samples than LSTM and Mamba (Jelassi et al. 2024)."""
 
-from bench.claims.catalogue._copy import QUICK_BUDGET, RECURRENT_ARMS
+from bench.claims.catalogue._copy import CLAIMS_BUDGET, RECURRENT_ARMS
 from bench.claims.model import Arm, Claim
 from bench.claims.rules import FewerSamples
 
@@ -15,5 +15,5 @@ CLAIM = Claim(
     task="copy",
     arms=(Arm("transformer", "transformer", arch_params={"layers": 2, "pos": "rope"}), *RECURRENT_ARMS),
     rules=(FewerSamples("transformer", "lstm"), FewerSamples("transformer", "mamba")),
-    budgets={"quick": QUICK_BUDGET},
+    budgets={"claims": CLAIMS_BUDGET},
 )

@@ -17,9 +17,9 @@ CLAIM = Claim(
     arms=(Arm("transformer", "transformer"),),
     # r2 is scored on points after the first d; least squares is exact there (noiseless), r2 = 1
     rules=(Solves(("transformer",)),),
-    budgets={"quick": Budget(train={"steps": 2000})},
+    budgets={"claims": Budget(train={"steps": 2000})},
     follow_ups={
-        "quick": FollowUp(
+        "claims": FollowUp(
             "At lr 3e-3 the transformer stays on the plateau Garg et al. describe (it predicts the mean), at "
             "tiny/2000 steps and at small/6000 steps alike. The rate, not the size, holds it there: probes on a "
             "validation seed at the small preset (two layers) left the plateau at lr 1e-3 and got further at lr "
@@ -30,7 +30,7 @@ CLAIM = Claim(
         )
     },
     note=(
-        "At the quick budget (lr 3e-3) the transformer predicts the mean, at tiny/2000 steps and at small/6000 "
+        "At the claims budget (lr 3e-3) the transformer predicts the mean, at tiny/2000 steps and at small/6000 "
         "steps alike: the plateau at the start of training that Garg et al. describe. At lr 3e-4 with rotary "
         "positions (follow-up) it leaves the plateau early and then climbs slowly towards solved_at; the last "
         "stretch comes slowly at two layers of width 64, and the base preset was no faster on a validation seed. "

@@ -16,13 +16,13 @@ CLAIM = Claim(
     ),
     task="mqar",
     # Zoology's models have two layers (attention needs one to attend to the key, one to read the value
-    # after it); quick keeps the tiny budget and shrinks the vocabulary (128 is the least for 32 pairs
+    # after it); the claims budget keeps the tiny preset and shrinks the vocabulary (128 is the least for 32 pairs
     # at the longest test length)
     arms=(Arm("transformer", "transformer", arch_params={"layers": 2}), Arm("s4d", "s4d", arch_params={"layers": 2})),
     rules=(Exceeds("transformer", "s4d", IN_DISTRIBUTION), Solves(("transformer",))),
-    budgets={"quick": Budget(task_params={"vocab_size": 128}, train={"steps": 2000})},
+    budgets={"claims": Budget(task_params={"vocab_size": 128}, train={"steps": 2000})},
     follow_ups={
-        "quick": FollowUp(
+        "claims": FollowUp(
             "Both arms sit at the guess-a-value shortcut (see the note) at 2000 steps (tiny) and at 4000 (small, lr "
             "3e-3). Probes on a validation seed at the small preset, 4000 steps: at lr 3e-4 the RoPE transformer "
             "leaves the shortcut midway and solves MQAR (without positions it was still rising: the value token "
@@ -37,8 +37,8 @@ CLAIM = Claim(
         )
     },
     note=(
-        "At the quick budget both arms sit at the accuracy of a shortcut: answering every query with one of the "
-        "sequence's values at random is right with probability 1/P for P pairs, which over the quick profile's "
+        "At the claims budget both arms sit at the accuracy of a shortcut: answering every query with one of the "
+        "sequence's values at random is right with probability 1/P for P pairs, which over the claims profile's "
         "four to eight pairs (every key queried once) is one query in six. With RoPE and lr 3e-4 (follow-up) "
         "attention leaves the shortcut while S4D stays on it; when attention leaves it depends on the seed (on "
         "validation seeds early in some, not within 12000 steps in another), so a transformer seed still on the "

@@ -26,7 +26,7 @@ CLAIM = Claim(
         Arm("lru [-1,1]", "lru", arch_params={"eigenvalues": "[-1,1]"}),
     ),
     rules=(Exceeds("mamba [-1,1]", "mamba [0,1]", OOD_MEAN), Solves(("mamba [-1,1]",))),
-    budgets={"quick": Budget(train={"steps": 1000})},
+    budgets={"claims": Budget(train={"steps": 1000})},
     note=(
         "Mamba with transitions in (-1, 1) solves parity and stays close to exact far beyond the training length; "
         "with the default (0, 1) it fits the training length only partly and falls towards chance at longer "

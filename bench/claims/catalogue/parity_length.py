@@ -11,5 +11,5 @@ CLAIM = Claim(
     task="state_parity",
     arms=(Arm("lstm", "lstm"), Arm("gru", "gru"), Arm("transformer", "transformer")),
     rules=(Exceeds("lstm", "transformer", OOD_MEAN), Exceeds("gru", "transformer", OOD_MEAN)),
-    budgets={"quick": Budget(train={"steps": 1000})},
+    budgets={"claims": Budget(train={"steps": 1000})},
 )

@@ -22,11 +22,11 @@ CLAIM = Claim(
         Exceeds("transformer", "gru", IN_DISTRIBUTION),
         Solves(("transformer",)),
     ),
-    # quick: at the tiny preset's 1500 steps attention stayed well below solved_at; a probe of the small
-    # preset on a validation seed came much closer in as many steps, so quick uses small with 3000 steps
-    budgets={"quick": Budget(train={"steps": 3000}, preset="small")},
+    # claims: at the tiny preset's 1500 steps attention stayed well below solved_at; a probe of the small
+    # preset on a validation seed came much closer in as many steps, so the claims budget uses small with 3000 steps
+    budgets={"claims": Budget(train={"steps": 3000}, preset="small")},
     follow_ups={
-        "quick": FollowUp(
+        "claims": FollowUp(
             "Attention is far above both recurrent models but short of solving qSA at the tiny and the small "
             "preset. At the small preset it levels off just under solved_at: trained for 12000 steps, some seeds "
             "crossed it and another stayed just under, and a probe on a validation seed at lr 1e-3 also ended just "
@@ -37,7 +37,7 @@ CLAIM = Claim(
         )
     },
     note=(
-        "The separation is large at every size: at the quick budget (small preset) attention is far above "
+        "The separation is large at every size: at the claims budget (small preset) attention is far above "
         "LSTM and GRU but does not solve qSA, and trained longer at the small preset it levels off just under "
         "solved_at, the small width's ceiling. The follow-up gives every arm the base preset's parameter count: "
         "attention then solves early in training, while LSTM and GRU of the same size stay about where they "

@@ -14,11 +14,11 @@ CLAIM = Claim(
     arms=(Arm("lstm", "lstm"), Arm("transformer", "transformer")),
     # "tracks" is part of the claim: above the transformer is not enough, the LSTM must solve it
     rules=(Exceeds("lstm", "transformer", OOD_MEAN), Solves(("lstm",))),
-    # quick: at length 20 every family stayed near chance in 500 steps (leaderboard)
-    budgets={"quick": Budget(task_params={"length": 10, "eval_lengths": (20, 40)}, train={"steps": 2000})},
+    # claims: at length 20 every family stayed near chance in 500 steps (the leaderboard of the time)
+    budgets={"claims": Budget(task_params={"length": 10, "eval_lengths": (20, 40)}, train={"steps": 2000})},
     follow_ups={
-        "quick": FollowUp(
-            "S5 has 120 elements: one step of the state update is a 120 x 120 table. At the quick budget (tiny, "
+        "claims": FollowUp(
+            "S5 has 120 elements: one step of the state update is a 120 x 120 table. At the claims budget (tiny, "
             "2000 steps) and at the small preset (two layers, 6000 steps, lr 3e-3 and, probed on a validation seed, "
             "lr 1e-3) the LSTM learned little beyond the first position. One wide layer learns it: at the base "
             "preset's parameter count a one-layer LSTM at lr 1e-3 climbed steadily over 6000 steps on a validation "
@@ -33,7 +33,7 @@ CLAIM = Claim(
         )
     },
     note=(
-        "At the quick budget the LSTM is no better than the transformer, at the training length or beyond, and tracks "
+        "At the claims budget the LSTM is no better than the transformer, at the training length or beyond, and tracks "
         "little more than the first position of each sequence. One wide LSTM layer at the base preset's parameter "
         "count (follow-up) learns S5 at the training length and keeps much of it at twice and four times that "
         "length. The transformer arm was not rerun at that size (16000 base-preset steps per seed is beyond this "

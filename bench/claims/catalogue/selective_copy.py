@@ -15,8 +15,8 @@ CLAIM = Claim(
     # two layers each, as in the paper (same tiny parameter budget)
     arms=(Arm("mamba", "mamba", arch_params={"layers": 2}), Arm("s4d", "s4d", arch_params={"layers": 2})),
     rules=(Exceeds("mamba", "s4d", IN_DISTRIBUTION),),
-    # quick: at 2000 steps Mamba had solved it in some seeds and was still climbing in the others while
+    # claims: at 2000 steps Mamba had solved it in some seeds and was still climbing in the others while
     # every S4D seed sat at the same low level, an interval too wide to judge; 5000 steps separate them
-    # (the longest quick claim)
-    budgets={"quick": Budget(train={"steps": 5000})},
+    # (the longest claims budget)
+    budgets={"claims": Budget(train={"steps": 5000})},
 )

@@ -15,7 +15,7 @@ CLAIM = Claim(
     arms=(Arm("fcn", "fcn"), Arm("transformer", "transformer"), Arm("lstm", "lstm"), Arm("mamba", "mamba")),
     rules=(Solves(("fcn", "transformer", "lstm", "mamba")),),
     follow_ups={
-        "quick": FollowUp(
+        "claims": FollowUp(
             "At 2000 (and 8000) steps of lr 3e-3 the transformer never left chance and LSTM and Mamba left it in "
             "some seeds only. The NoPE transformer reads the label at the last token, where causal attention "
             "without positions sees the bits as a bag, so it cannot tell which three are the hidden set. Probes on "
@@ -30,10 +30,10 @@ CLAIM = Claim(
             ),
         )
     },
-    # quick: at n=20 only the FCN left chance in 500 steps (leaderboard); n=10 shortens the plateau
-    budgets={"quick": Budget(task_params={"length": 10, "eval_lengths": (15,)}, train={"steps": 2000})},
+    # claims: at n=20 only the FCN left chance in 500 steps (the leaderboard of the time); n=10 shortens the plateau
+    budgets={"claims": Budget(task_params={"length": 10, "eval_lengths": (15,)}, train={"steps": 2000})},
     note=(
-        "At the quick budget (lr 3e-3) the NoPE transformer does not leave chance: reading the label at the last "
+        "At the claims budget (lr 3e-3) the NoPE transformer does not leave chance: reading the label at the last "
         "token, causal attention without positions sees the bits as a bag. With learned positions and lr 3e-4 "
         "(follow-up) the samples to solve spread widely over seeds, the transformer's most: Barak et al.'s "
         "long, seed-dependent plateau. Beyond the training length (15 bits, same hidden set) most runs fall to "

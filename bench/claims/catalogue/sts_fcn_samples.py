@@ -13,7 +13,7 @@ CLAIM = Claim(
     task="sparse_token_selection",
     arms=(Arm("transformer", "transformer"), Arm("fcn", "fcn")),
     rules=(FewerSamples("transformer", "fcn"),),
-    # quick: in the quick profile's 1500 steps the tiny transformer stays below the task's solved_at (see
-    # the leaderboard), so quick lowers solved_at to a level it reaches
-    budgets={"quick": Budget(task_params={"solved_at": 0.5})},
+    # claims: in the claims profile's 1500 steps the tiny transformer stays below the task's solved_at (see
+    # the leaderboard), so the claims budget lowers solved_at to a level it reaches
+    budgets={"claims": Budget(task_params={"solved_at": 0.5})},
 )

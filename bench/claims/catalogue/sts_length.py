@@ -19,7 +19,7 @@ CLAIM = Claim(
         Arm("stochastic codes", "transformer", task_params={"codes": "stochastic"}),
         Arm("fixed codes", "transformer", task_params={"codes": "fixed"}),
     ),
-    # the task's own sizes and quick's 1500 steps: training length 16, scored at 32, 64 (4x), 128, so
-    # the quick sweep's stored runs of the same configuration are reused
+    # the task's own sizes and the claims profile's 1500 steps: training length 16, scored at 32, 64 (4x),
+    # 128 (the screen's runs of this configuration, from before `quick` was resized, are reused)
     rules=(Exceeds("stochastic codes", "fixed codes", at_length(64)),),
 )

@@ -23,7 +23,9 @@ HELP = "run the theory papers' headline claims and say which ones reproduce"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("claims", nargs="*", metavar="CLAIM", help="claims to run (default: all; see --list)")
     parser.add_argument(
-        "--profile", default="quick", help="budget profile: quick (CPU, minutes per claim) or paper (default: quick)"
+        "--profile",
+        default="claims",
+        help="budget profile: claims (CPU, minutes per claim) or paper (default: claims)",
     )
     parser.add_argument("--results", default=str(DEFAULT_ROOT), help=f"record directory (default: {DEFAULT_ROOT})")
     parser.add_argument("--list", action="store_true", help="list the claims and exit")
