@@ -38,7 +38,7 @@ def test_builtin_profiles_ship_with_the_package() -> None:
     ]
     smoke, quick, paper = (get_profile(n) for n in ("smoke", "quick", "paper"))
     assert (smoke.preset, smoke.seeds, smoke.train["steps"]) == ("tiny", (0,), 20)
-    assert (quick.preset, quick.seeds, quick.train["steps"], quick.train["lr"]) == ("tiny", (0, 1), 300, 3e-3)
+    assert (quick.preset, quick.seeds, quick.train["steps"], quick.train["lr"]) == ("tiny", (0,), 300, 3e-3)
     assert quick.train_overrides("sparse_token_selection")["steps"] == 1500
     assert (paper.preset, paper.seeds) == ("base", (0, 1, 2, 3, 4))
     assert paper.train["steps"] > quick.train["steps"] and paper.train["test_samples"] > quick.train["test_samples"]
@@ -87,6 +87,9 @@ length = 30
 lr = 0.01
 [mine.tasks.copy.arch.transformer]
 heads = 2
+[mine.arch.transformer]
+pos = "rope"
+heads = 1
 """,
     )
     mine = get_profile(str(path))
@@ -103,9 +106,13 @@ heads = 2
         mine.train_overrides("copy")["lr"] == 0.01
         and mine.train_overrides("mqar")["lr"] == PROFILES["paper"].train["lr"]
     )
-    assert mine.arch_overrides("copy", "transformer") == {"heads": 2} and mine.arch_overrides("copy", "lstm") == {}
+    # The family's table applies to every task; the task's own goes on top.
+    assert mine.arch_overrides("copy", "transformer") == {"pos": "rope", "heads": 2}
+    assert mine.arch_overrides("mqar", "transformer") == {"pos": "rope", "heads": 1}
+    assert mine.arch_overrides("copy", "lstm") == {}
     (run,) = plan("copy", ["transformer"], mine, seeds=[0])
     assert (run.task.length, run.train.lr, run.train.steps, run.arch_config["heads"]) == (30, 0.01, 500, 2)
+    assert run.arch_config["pos"] == "rope" and run.label == "transformer"  # the profile's setting is no departure
 
 
 def test_profiles_env_and_file_colon_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,6 +152,7 @@ BAD = [
     ("[x]\nextends = 'smoke'\n[x.sample_complexity]\nn_min = 64\nn_max = 8\n", "n_min <= n_max"),
     ("[x]\nextends = 'smoke'\n[x.tasks.copy]\nparam = {}\n", "tasks.copy: unknown key 'param'. Did you mean 'params'?"),
     ("[x]\nextends = 'smoke'\n[x.tasks.copy]\narch = {transformer = 3}\n", "arch must be a table of tables"),
+    ("[x]\nextends = 'smoke'\narch = {transformer = 3}\n", "profile 'x' in .*: arch must be a table of tables"),
     ("[x\n", "is not valid TOML"),
     ("", "defines no profile"),
 ]

@@ -166,8 +166,34 @@ def test_lr_validation_runs_are_not_reported(tmp_path: Path) -> None:
         store.append(rec)
     text = publish(store, tmp_path / "L.md", plots=False).read_text()
     assert cell_of(text, "gru").startswith(f"**{mean_ci([0.8, 0.9]).mean:.3f}")
-    assert "1 learning-rate validation runs left out" in text
+    assert "1 validation-seed runs left out" in text
     assert "selected on validation seeds" in text
+
+
+def test_validation_seeds_are_never_reported(tmp_path: Path) -> None:
+    """A run on a validation seed that no lr selection names (a budget calibration run) is left out too."""
+    store = RecordStore(tmp_path / "runs")
+    store.append(record("gru", 1001, 0.01))
+    for seed, value in enumerate([0.8, 0.9]):
+        store.append(record("gru", seed, value))
+    text = publish(store, tmp_path / "L.md", plots=False).read_text()
+    assert cell_of(text, "gru").startswith(f"**{mean_ci([0.8, 0.9]).mean:.3f}")
+    assert "1 validation-seed runs left out (seeds 1000 and up" in text
+
+
+def test_budget_checks_on_validation_seeds_are_listed_not_counted(tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "runs")
+    store.append(record("transformer", 1001, 0.97, solved_step=700))
+    store.append(record("transformer", 1002, 0.40))
+    for seed in range(3):
+        store.append(record("transformer", seed, 0.9))
+    text = publish(store, tmp_path / "L.md", plots=False).read_text()
+    section = text.split("## Budgets checked on validation seeds", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith(f"| {TASK}")]
+    assert len(rows) == 2
+    assert "| 1001 " in rows[0] and "yes, step 700" in rows[0] and "0.970" in rows[0]
+    assert "| 1002 " in rows[1] and "no, within" in rows[1] and "0.400" in rows[1]
+    assert cell_of(text, "transformer").startswith("**0.900")  # the cell counts seeds 0-2 only
 
 
 def test_plots_are_valid_png_and_svg_with_relative_links(tmp_path: Path) -> None:

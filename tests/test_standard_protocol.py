@@ -18,7 +18,7 @@ from bench.contract.errors import ArchbenchError
 from bench.results.schema import RunRecord, make_record, run_key
 from bench.results.store import RecordStore
 from bench.run.admission import layout_fits
-from bench.run.cost import SpeedBook, plan_cells, totals
+from bench.run.cost import SpeedBook, plan_cells, probe_speed, totals
 from bench.run.lr_config import search_settings
 from bench.run.plan import PlannedRun, plan
 from bench.run.presets import count_parameters
@@ -333,3 +333,11 @@ def test_dry_run_plans_the_full_matrix_with_the_families_each_task_admits(tmp_pa
     assert "this sweep (1 tasks)" in out and "full matrix (2 tasks" in out
     assert "| copy " in out and "sts_attention" not in out.split("full matrix")[0]
     assert not any(tmp_path.iterdir())
+
+
+def test_a_probe_shorter_than_the_warmup_still_measures() -> None:
+    """The standard profile warms up for 100 steps; a 3-step probe trains at a constant rate instead."""
+    (run,) = plan("parity_check", ["lstm"], get_profile("standard"), seeds=[0], preset="tiny")
+    assert run.train.warmup_steps > 3
+    speed = probe_speed(run, 3)
+    assert speed.source == "probe" and speed.rate is not None and speed.rate > 0

@@ -26,6 +26,7 @@ from bench.contract.errors import ArchbenchError
 from bench.contract.metrics import METRICS
 from bench.report import aggregate, agreement
 from bench.report.aggregate import Cell
+from bench.report.calibration import calibration_section
 from bench.report.lengths import length_curves, length_table
 from bench.report.literature import MATRIX_FILE, Matrix, load_matrix
 from bench.report.plots import (
@@ -50,6 +51,7 @@ from bench.results.measures import (
 from bench.results.schema import RunRecord
 from bench.results.stats import Estimate, differ, median_interval, method_label
 from bench.results.store import RecordStore
+from bench.run.lr_config import VALIDATION_SEED_MIN
 
 MISSING = "—"  # not run
 NA = "n/a"  # run, but the figure does not exist (a model that cannot take the length, never solved, ...)
@@ -80,6 +82,7 @@ class Page:
     validation_left_out: int = 0
     problems: list[str] = field(default_factory=list)
     stale_counted: list[RunRecord] = field(default_factory=list)  # with --include-stale: stale records counted
+    validation: list[RunRecord] = field(default_factory=list)  # current validation-seed runs (not counted)
 
     def stale_banner(self) -> list[str]:
         """The page's first words when it counts stale records: what they are and how to refresh them."""
@@ -105,8 +108,8 @@ class Page:
             )
         if self.validation_left_out:
             notes.append(
-                f"{self.validation_left_out} learning-rate validation runs left out (they chose the lr, "
-                "so they are not reported)"
+                f"{self.validation_left_out} validation-seed runs left out (seeds {VALIDATION_SEED_MIN} and up: "
+                "they chose a learning rate or a budget, so they are not reported)"
             )
         if self.problems:
             notes.append(f"{len(self.problems)} unreadable lines skipped ({'; '.join(self.problems[:3])})")
@@ -550,7 +553,8 @@ def load(store: RecordStore, tasks: list[str] | None, include_stale: bool) -> Pa
                 f"no records for task(s) {', '.join(tasks)} in {store.root}; stored: {', '.join(stored)}"
             )
         records = [r for r in records if r["task"] in tasks]
-    skip = aggregate.validation_keys(records)
+    # Validation seeds (1000 and up) chose a learning rate or a budget: never reported, whatever made them.
+    skip = aggregate.validation_keys(records) | {r["key"] for r in records if r["seed"] >= VALIDATION_SEED_MIN}
     counted = [r for r in records if r["key"] not in skip]
     kept, stale = usable(counted, include_stale)
     if not kept:
@@ -569,7 +573,8 @@ def load(store: RecordStore, tasks: list[str] | None, include_stale: bool) -> Pa
         kept = [r for r in kept if id(r) not in dropped]
         stale += superseded
         stale_counted = [r for r in kept if freshness(r).stale]
-    return Page(kept, stale, len(records) - len(counted), problems, stale_counted)
+    validation, _ = usable([r for r in records if r["key"] in skip], include_stale)
+    return Page(kept, stale, len(records) - len(counted), problems, stale_counted, validation)
 
 
 def shown_cells(cells: list[Cell]) -> list[Cell]:
@@ -653,6 +658,7 @@ def render(
     ]
     if matrix is not None:
         head += literature_section(matrix, judgements, overview_rows, per_task, tablefmt, out)
+    head += calibration_section(page.validation, tablefmt)
     return "\n".join(head + sections + provenance(page.records, store, command, plots_note, page.left_out())) + "\n"
 
 

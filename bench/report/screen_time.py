@@ -90,7 +90,7 @@ def span_minutes(records: list[RunRecord]) -> float | None:
 def sentence(t: ScreenTime) -> str:
     """The README's line."""
     command = f"`archbench sweep --profile {t.profile}`"
-    size = f"{t.tasks} tasks x {t.families} families x {t.seeds} seeds = {t.planned} runs"
+    size = f"{t.tasks} tasks x {t.families} families x {t.seeds} seed{'s' if t.seeds != 1 else ''} = {t.planned} runs"
     if t.minutes is None:
         return f"{command} ({size}): {t.stored} of {t.planned} runs stored under the current code; no wall time yet."
     machine = f"{t.cores} cores" if t.cores else "the recorded machine"

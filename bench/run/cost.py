@@ -107,7 +107,10 @@ def probe_speed(run: PlannedRun, steps: int) -> Speed:
     torch.set_num_threads(1)
     try:
         eval_every = steps
-        train = dataclasses.replace(run.train, steps=steps, eval_every=eval_every, early_stop=False)
+        # A constant rate: a schedule costs nothing per step, and its warmup may be longer than the probe.
+        train = dataclasses.replace(
+            run.train, steps=steps, eval_every=eval_every, early_stop=False, schedule="constant", warmup_steps=0
+        )
         record = run_record(dataclasses.replace(run, train=train, seed=0, record_extra={}, log=None, segment=None))
     finally:
         torch.set_num_threads(threads)

@@ -39,6 +39,7 @@ PROFILE_KEYS = (
     "check_seeds",
     "core_tasks",
     "lr_search",
+    "arch",
 )
 TASK_KEYS = ("params", "train", "arch")
 SAMPLE_COMPLEXITY_KEYS = ("n_min", "n_max")
@@ -64,6 +65,9 @@ class Profile:
     # How the learning rate is chosen per cell (`method`, `grid`, `seeds`, `reduction_factor`); empty: the
     # profile's fixed `train.lr`, unless the command line asks for `--lr auto`.
     lr_search: dict[str, Any] = field(default_factory=dict)
+    # Architecture settings per family for every task (`[NAME.arch.FAMILY]`); a task's own
+    # `[NAME.tasks.TASK.arch.FAMILY]` goes on top.
+    arch: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.task_sizes:
@@ -85,7 +89,7 @@ class Profile:
         return {**self.train, **self.tasks.get(task, {}).get("train", {})}
 
     def arch_overrides(self, task: str, arch: str) -> dict[str, Any]:
-        return dict(self.tasks.get(task, {}).get("arch", {}).get(arch, {}))
+        return {**self.arch.get(arch, {}), **self.tasks.get(task, {}).get("arch", {}).get(arch, {})}
 
 
 def load_profiles(path: str | Path, known: dict[str, Profile] | None = None) -> dict[str, Profile]:
@@ -158,6 +162,9 @@ def _build(name: str, table: dict[str, Any], path: Path) -> Profile:
     for key in ("train", "tasks", "sample_complexity"):
         if not isinstance(table.get(key, {}), dict):
             raise ArchbenchError(f"{where}: {key} must be a table; got {table[key]!r}")
+    arch = table.get("arch", {})
+    if not isinstance(arch, dict) or not all(isinstance(v, dict) for v in arch.values()):
+        raise ArchbenchError(f"{where}: arch must be a table of tables, one per family; got {arch!r}")
     for task, overrides in table.get("tasks", {}).items():
         task_where = f"{where}, tasks.{task}"
         if not isinstance(overrides, dict):
@@ -201,6 +208,7 @@ def _build(name: str, table: dict[str, Any], path: Path) -> Profile:
         check_seeds=tuple(check_seeds),
         core_tasks=tuple(core),
         lr_search=dict(lr_search),
+        arch={family: dict(settings) for family, settings in arch.items()},
     )
 
 
@@ -232,6 +240,7 @@ def _as_table(profile: Profile) -> dict[str, Any]:
         "check_seeds": list(profile.check_seeds),
         "core_tasks": list(profile.core_tasks),
         "lr_search": profile.lr_search,
+        "arch": profile.arch,
     }
 
 
