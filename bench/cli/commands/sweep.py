@@ -289,7 +289,10 @@ def dry_run(
     )
     everything = list_tasks()
     if set(tasks) != set(everything):
-        full = sweep_runs(everything, archs, profile, seeds, args.preset, train, archs_named=args.archs is not None)
+        # Estimated, never run here: no need to build every model of the full matrix to admit it.
+        full = sweep_runs(
+            everything, archs, profile, seeds, args.preset, train, archs_named=args.archs is not None, validate=False
+        )
         full_cells = plan_cells(
             full, speed_of, search, search_done=lambda run: chosen(run) is not None, run_done=run_done
         )
