@@ -17,6 +17,7 @@ from typing import Any
 from tabulate import tabulate
 
 from bench.report import aggregate
+from bench.report.provenance import profile_of
 from bench.results.measures import run_metrics
 from bench.run.lr_config import VALIDATION_SEED_MIN
 
@@ -66,8 +67,8 @@ def calibration_section(records: Iterable[Mapping[str, Any]], tablefmt: str = "g
         [
             r["task"],
             r.get("label") or r["arch"],
-            f"preset {r.get('preset') or 'none'}, {r['train_config'].get('steps')} steps of batch "
-            f"{r['train_config'].get('batch_size')}",
+            f"profile {profile_of(r) or '?'}, preset {r.get('preset') or 'none'}, "
+            f"{r['train_config'].get('steps')} steps of batch {r['train_config'].get('batch_size')}",
             _lr(r),
             r["seed"],
             _solved(r),

@@ -45,6 +45,17 @@ def _values(records: Sequence[Mapping[str, Any]], name: str) -> str:
     return ", ".join(f"{v} ({n} runs)" for v, n in counts.most_common())
 
 
+def profile_of(record: Any) -> str | None:
+    """The profile named on the command line that made a record (`--profile quick`), None when not named."""
+    words = str(record.get("command") or "").split()
+    for i, word in enumerate(words):
+        if word == "--profile" and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith("--profile="):
+            return word.split("=", 1)[1]
+    return None
+
+
 def command_minutes(records: Sequence[Mapping[str, Any]], command: str) -> float | None:
     """Minutes from the first to the last record `command` stored: the wall time of a sweep that trained
     them in one go (it misses the first run's own time; a sweep resumed later also counts the pause)."""

@@ -36,7 +36,7 @@ from bench.report.plots import (
     family_rank,
     require_matplotlib,
 )
-from bench.report.provenance import provenance
+from bench.report.provenance import profile_of, provenance
 from bench.report.state_size import MIN_SIZES, STATE_SIZE_TASKS, state_size_series
 from bench.results.atomic import write_text
 from bench.results.freshness import freshness, usable
@@ -224,17 +224,6 @@ def sample_complexity(records_dir: Path, task: str) -> dict[aggregate.CellKey, s
 
 SCREEN_PROFILE = "quick"  # the screen: its cells say "not within this budget", never "cannot learn"
 LINE_BREAK_FORMATS = ("github", "pipe")  # table formats GitHub renders, where `<br>` breaks a cell's lines
-
-
-def profile_of(record: Any) -> str | None:
-    """The profile named on the command line that made a record (`--profile quick`), None when not named."""
-    words = str(record.get("command") or "").split()
-    for i, word in enumerate(words):
-        if word == "--profile" and i + 1 < len(words):
-            return words[i + 1]
-        if word.startswith("--profile="):
-            return word.split("=", 1)[1]
-    return None
 
 
 def is_screen(cells: list[Cell]) -> bool:
