@@ -9,6 +9,7 @@ from typing import cast
 
 import pytest
 
+from bench.contract.registry import list_architectures, load_plugins
 from bench.report import screen_time as st
 from bench.results.schema import RunRecord
 from bench.results.store import RecordStore
@@ -16,6 +17,7 @@ from bench.run.job import make_run_record
 from bench.run.plan import sweep_runs
 from bench.run.profiles import get_profile
 from bench.train.measurements import RunMetrics
+from tests.conftest import PLUGINS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,3 +92,11 @@ def test_the_readme_line_is_what_the_committed_records_give() -> None:
     assert st.replace_block(readme, line) == readme, (
         "README.md is out of date: run `python -m bench.report.screen_time`"
     )
+
+
+def test_the_screen_counts_the_shipped_families_only() -> None:
+    """Plugins registered in this process (other tests load some) do not change what the README times."""
+    load_plugins([str(PLUGINS / "mean_pool_plugin.py")])
+    assert "mean_pool" in list_architectures()
+    shipped = st.builtin_architectures()
+    assert "mean_pool" not in shipped and {"transformer", "mamba", "sts_attention"} <= set(shipped)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.contract.registry import list_architectures
+from bench.contract.registry import get_architecture, list_architectures
 from bench.results.freshness import freshness
 from bench.results.schema import DEFAULT_ROOT, RunRecord
 from bench.results.store import RecordStore
@@ -47,12 +47,18 @@ class ScreenTime:
     cores: int | None  # the machine's cores, as the records state them
 
 
+def builtin_architectures() -> list[str]:
+    """The families archbench ships (module under `architectures/`): the README times the screen as
+    shipped, whatever plugins a user or a test has registered in this process."""
+    return [a for a in list_architectures() if get_architecture(a).obj.__module__.split(".")[0] == "architectures"]
+
+
 def screen_time(store: RecordStore, profile_name: str = SCREEN, archs: list[str] | None = None) -> ScreenTime:
-    """Plan the profile's default sweep (without rebuilding models; `archs` default: every registered
-    family) and time it from its records."""
+    """Plan the profile's default sweep (without rebuilding models; `archs` default: the built-in
+    families) and time it from its records."""
     profile = get_profile(profile_name)
     tasks = list(profile.core_tasks)
-    families = list_architectures() if archs is None else archs
+    families = builtin_architectures() if archs is None else archs
     runs = sweep_runs(tasks, families, profile, list(profile.all_seeds), validate=False)
     keys = {run.key for run in runs}
     latest = store.latest(store.load(warn=False))
