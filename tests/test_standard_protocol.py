@@ -55,7 +55,7 @@ def test_standard_profile_two_layers_matched_sizes_seeds_and_search() -> None:
     assert standard.all_seeds == (0, 1, 2, 3, 4, 5)
     assert len(standard.core_tasks) >= 5 and "mqar" in standard.core_tasks
     settings = search_settings(standard.lr_search)
-    assert (settings.method, settings.grid, settings.seeds) == ("halving", (1e-4, 3e-4, 1e-3, 3e-3), (1000,))
+    assert (settings.method, settings.grid, settings.seeds) == ("halving", (1e-4, 3e-4, 1e-3, 3e-3, 1e-2), (1000,))
     spec = get_task("mqar", **standard.task_params("mqar")).spec()
     archs = [arch for arch in BUILTIN_ARCHS if layout_fits(arch, spec)]  # sts_attention reads only its own layout
     runs = plan("mqar", archs, standard, seeds=[0])
@@ -65,7 +65,9 @@ def test_standard_profile_two_layers_matched_sizes_seeds_and_search() -> None:
         if "layers" in get_architecture(run.arch).parameters():
             assert run.arch_config["layers"] >= 2, run.arch
         count = count_parameters(run.arch, run.task.spec(), run.arch_config)
-        assert abs(count - reference) <= 0.05 * reference, (run.arch, count, reference)
+        # At the tiny budget one width step moves a coarse family (retnet, gla: steps of 4 and 8 channels)
+        # by up to 9%: the fit takes the nearest count, and the leaderboard prints each one.
+        assert abs(count - reference) <= 0.10 * reference, (run.arch, count, reference)
         assert run.train.schedule == "warmup_cosine" and run.train.steps % (4 * run.train.eval_every) == 0
 
 

@@ -18,7 +18,7 @@ from bench.contract.registry import get_architecture, get_task
 from bench.contract.task import Task
 from bench.results.schema import canonical_json, run_key
 from bench.run.admission import admit, layout_fits
-from bench.run.presets import resolve_hparams
+from bench.run.presets import REFERENCE, resolve_hparams
 from bench.run.profiles import Profile
 from bench.train.config import TrainConfig
 from bench.train.loggers import LogTarget
@@ -110,7 +110,11 @@ def label_departures(runs: list[PlannedRun], profile: Profile) -> list[PlannedRu
                 entry = get_architecture(run.arch)
                 defaults = {k: p.default for k, p in entry.parameters().items() if p.default is not p.empty}
                 overrides = profile.arch_overrides(run.task_name, run.arch)
-                plain_archs[where] = {**defaults, **resolve_hparams(run.arch, run.task.spec(), run.preset, overrides)}
+                reference = profile.arch_overrides(run.task_name, REFERENCE)
+                plain_archs[where] = {
+                    **defaults,
+                    **resolve_hparams(run.arch, run.task.spec(), run.preset, overrides, reference),
+                }
             plain_arch = plain_archs[where]
             departures.update(
                 {
@@ -172,7 +176,7 @@ def plan(
         for arch in archs:
             for arch_params in arch_grid or [{}]:
                 overrides = {**profile.arch_overrides(task_name, arch), **arch_params}
-                hparams = resolve_hparams(arch, spec, preset, overrides)
+                hparams = resolve_hparams(arch, spec, preset, overrides, profile.arch_overrides(task_name, REFERENCE))
                 if validate:  # builds once: range checks, and a non-causal model on a task it could cheat
                     admit(arch, task_name, spec, hparams)
                 for seed in seeds if seeds is not None else profile.seeds:

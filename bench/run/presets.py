@@ -27,9 +27,18 @@ MAX_WIDTH = 4096
 
 
 def resolve_hparams(
-    arch: str, spec: TaskSpec, preset: str | None, overrides: dict[str, Any] | None = None
+    arch: str,
+    spec: TaskSpec,
+    preset: str | None,
+    overrides: dict[str, Any] | None = None,
+    reference_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Hyper-parameters for `arch` at `preset`: preset structure, fitted width, then user overrides."""
+    """Hyper-parameters for `arch` at `preset`: preset structure, fitted width, then user overrides.
+
+    `reference_overrides`: the settings a profile gives the transformer on this task (say two layers and
+    rotary positions). Every other family is then fitted to that transformer's parameter count rather than
+    to the preset's: the transformer's own width moves in steps of 4, which at `tiny` can leave it 13% off
+    the preset's count, and the families must match the transformer they are compared with."""
     entry = get_architecture(arch)
     user = validate_params(entry, dict(overrides or {}))
     if preset is None or not entry.presets:
@@ -42,7 +51,8 @@ def resolve_hparams(
     # preset, the reference's own too once the user changes its structure (say `layers=2`), unless the
     # user sets the width.
     if width and width not in user and (arch != REFERENCE or user):
-        target = count_parameters(REFERENCE, spec, resolve_hparams(REFERENCE, spec, preset))
+        reference = reference_overrides if arch != REFERENCE else None
+        target = count_parameters(REFERENCE, spec, resolve_hparams(REFERENCE, spec, preset, reference))
         hparams[width] = fit_width(arch, spec, hparams, width, entry.width_multiple, target)
     return hparams
 
