@@ -300,3 +300,14 @@ def test_missing_matplotlib_is_a_one_line_error_and_no_plots_still_works(tmp_pat
     assert "pip install 'archbench[plots]' (or pass --no-plots)" in capsys.readouterr().err
     assert not (tmp_path / "LEADERBOARD.md").exists()
     assert main(["publish", "--results", str(tmp_path / "runs"), "--no-plots"]) == 0
+
+
+def test_budget_check_rows_name_the_task_size_they_ran() -> None:
+    from bench.contract.registry import get_task
+    from bench.report.calibration import _task_departures
+
+    defaults = get_task("mqar").config()
+    assert _task_departures({"task": "mqar", "task_config": {**defaults, "eval_lengths": [64]}}) == ""
+    resized = {**defaults, "length": 32, "vocab_size": 64, "eval_lengths": [64]}
+    assert _task_departures({"task": "mqar", "task_config": resized}) == ", task length=32 vocab_size=64"
+    assert _task_departures({"task": "no_such_task", "task_config": {}}) == ""

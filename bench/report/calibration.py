@@ -38,6 +38,32 @@ def calibration_records(records: Iterable[Mapping[str, Any]]) -> list[Mapping[st
     )
 
 
+def _task_departures(record: Mapping[str, Any]) -> str:
+    """The task parameters the run changed from the task's defaults (evaluation lengths aside): budget
+    checks of one task at two sizes must not read as the same setting."""
+    from bench.contract.errors import ArchbenchError
+    from bench.contract.registry import get_task
+
+    try:
+        defaults = get_task(record["task"]).config()
+    except (ArchbenchError, KeyError, TypeError):
+        return ""
+    config = record.get("task_config") or {}
+    changed = [
+        f"{k}={config[k]}"
+        for k in sorted(config)
+        if k != "eval_lengths"
+        and k in defaults
+        and config[k] != defaults[k]
+        and _plain(config[k]) != _plain(defaults[k])
+    ]
+    return f", task {' '.join(changed)}" if changed else ""
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _lr(record: Mapping[str, Any]) -> str:
     lr = record["train_config"].get("lr")
     text = f"{lr:g}" if isinstance(lr, (int, float)) else "?"
@@ -68,7 +94,8 @@ def calibration_section(records: Iterable[Mapping[str, Any]], tablefmt: str = "g
             r["task"],
             r.get("label") or r["arch"],
             f"profile {profile_of(r) or '?'}, preset {r.get('preset') or 'none'}, "
-            f"{r['train_config'].get('steps')} steps of batch {r['train_config'].get('batch_size')}",
+            f"{r['train_config'].get('steps')} steps of batch {r['train_config'].get('batch_size')}"
+            + _task_departures(r),
             _lr(r),
             r["seed"],
             _solved(r),

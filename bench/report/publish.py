@@ -37,6 +37,7 @@ from bench.report.plots import (
     require_matplotlib,
 )
 from bench.report.provenance import profile_of, provenance
+from bench.report.search_cost import search_cost_section
 from bench.report.state_size import MIN_SIZES, STATE_SIZE_TASKS, state_size_series
 from bench.results.atomic import write_text
 from bench.results.freshness import freshness, usable
@@ -648,6 +649,7 @@ def render(
     if matrix is not None:
         head += literature_section(matrix, judgements, overview_rows, per_task, tablefmt, out)
     head += calibration_section(page.validation, tablefmt)
+    head += search_cost_section(page.records, tablefmt)
     return "\n".join(head + sections + provenance(page.records, store, command, plots_note, page.left_out())) + "\n"
 
 
