@@ -24,7 +24,7 @@ from tabulate import tabulate, tabulate_formats
 
 from bench.contract.errors import ArchbenchError
 from bench.contract.metrics import METRICS
-from bench.report import aggregate, agreement
+from bench.report import aggregate, agreement, seed_check
 from bench.report.aggregate import Cell
 from bench.report.calibration import calibration_section
 from bench.report.lengths import length_curves, length_table
@@ -84,6 +84,7 @@ class Page:
     problems: list[str] = field(default_factory=list)
     stale_counted: list[RunRecord] = field(default_factory=list)  # with --include-stale: stale records counted
     validation: list[RunRecord] = field(default_factory=list)  # current validation-seed runs (not counted)
+    checks: list[RunRecord] = field(default_factory=list)  # check-seed runs: judged apart, never averaged in
 
     def stale_banner(self) -> list[str]:
         """The page's first words when it counts stale records: what they are and how to refresh them."""
@@ -111,6 +112,11 @@ class Page:
             notes.append(
                 f"{self.validation_left_out} validation-seed runs left out (seeds {VALIDATION_SEED_MIN} and up: "
                 "they chose a learning rate or a budget, so they are not reported)"
+            )
+        if self.checks:
+            notes.append(
+                f"{len(self.checks)} check-seed runs kept out of the figures (their profile's check seeds: each "
+                "cell's verdict on them is set beside the reported one in 'Verdicts on the check seeds')"
             )
         if self.problems:
             notes.append(f"{len(self.problems)} unreadable lines skipped ({'; '.join(self.problems[:3])})")
@@ -262,11 +268,14 @@ def overview(
     tablefmt: str,
     symbols: dict[tuple[str, str], str] | None = None,
     screens: set[str] | None = None,
+    check_notes: dict[tuple[str, str], str] | None = None,
 ) -> str:
     """Task x architecture: each cell of the task's primary setting (`overview_cell`); the task name links to
-    its section, where the setting and the chosen learning rates are."""
+    its section, where the setting and the chosen learning rates are. A cell whose check seeds give another
+    verdict says so (`check_notes`)."""
     sep = "<br>" if tablefmt in LINE_BREAK_FORMATS else " · "
     symbols = symbols or {}
+    check_notes = check_notes or {}
     table = []
     for task, (info, by_label) in rows.items():
         cell_marks = marks(list(by_label.values()))
@@ -274,7 +283,9 @@ def overview(
         row = [f"[{task}](#{anchor(task)}) ({info.metric}{_chance_suffix(info)}){screen}"]
         for label in columns:
             cell = by_label.get(label)
-            row.append(overview_cell(cell, cell_marks.get(id(cell), ""), info, symbols.get((task, label), ""), sep))
+            text = overview_cell(cell, cell_marks.get(id(cell), ""), info, symbols.get((task, label), ""), sep)
+            note = check_notes.get((task, label))
+            row.append(f"{text}{sep}⚠ {note}" if note else text)
         table.append(row)
     return tabulate(table, headers=["task (metric)"] + columns, tablefmt=tablefmt, disable_numparse=True)
 
@@ -564,7 +575,8 @@ def load(store: RecordStore, tasks: list[str] | None, include_stale: bool) -> Pa
         stale += superseded
         stale_counted = [r for r in kept if freshness(r).stale]
     validation, _ = usable([r for r in records if r["key"] in skip], include_stale)
-    return Page(kept, stale, len(records) - len(counted), problems, stale_counted, validation)
+    kept, checks = seed_check.split(kept)
+    return Page(kept, stale, len(records) - len(counted), problems, stale_counted, validation, checks)
 
 
 def shown_cells(cells: list[Cell]) -> list[Cell]:
@@ -610,6 +622,14 @@ def render(
     )
     judgements = judge_page(matrix, overview_rows, per_task) if matrix is not None else {}
     symbols = {key: j.symbol for key, (j, _) in judgements.items()}
+    checked = seed_check.check_rows(page.records, page.checks)
+    fragile = seed_check.differing(checked)
+    check_notes = {
+        (task, label): f"check seeds: {fragile[cell.key].check or 'no run'}"
+        for task, (_, row) in overview_rows.items()
+        for label, cell in row.items()
+        if cell.key in fragile
+    }
     plots_note = f"plots in `{_relative(plots_dir, out.parent)}/`" if plots else "plots not drawn (--no-plots)"
     head = [
         "# archbench leaderboard",
@@ -643,11 +663,12 @@ def render(
             else ""
         ),
         "",
-        overview(columns, overview_rows, tablefmt, symbols, screens),
+        overview(columns, overview_rows, tablefmt, symbols, screens, check_notes),
         "",
     ]
     if matrix is not None:
         head += literature_section(matrix, judgements, overview_rows, per_task, tablefmt, out)
+    head += seed_check.seed_check_section(checked, tablefmt)
     head += calibration_section(page.validation, tablefmt)
     head += search_cost_section(page.records, tablefmt)
     return "\n".join(head + sections + provenance(page.records, store, command, plots_note, page.left_out())) + "\n"
